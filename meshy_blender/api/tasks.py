@@ -1,0 +1,211 @@
+"""Meshy task objects, parsed tolerantly.
+
+The real service adds undocumented fields, sends ``task_error: null``, ``{"glb": ""}``
+while pending and ``texture_urls: null``; none of that may crash a user's Blender, so
+parsing never raises on an unexpected shape: it keeps what it understands and the raw
+JSON beside it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class TaskKind(enum.Enum):
+    """A Meshy resource: its value is the path under the base URL."""
+
+    TEXT_TO_3D = "openapi/v2/text-to-3d"
+    IMAGE_TO_3D = "openapi/v1/image-to-3d"
+    MULTI_IMAGE_TO_3D = "openapi/v1/multi-image-to-3d"
+    RIGGING = "openapi/v1/rigging"
+    ANIMATION = "openapi/v1/animations"
+    RETEXTURE = "openapi/v1/retexture"
+    REMESH = "openapi/v1/remesh"
+
+    @property
+    def path(self) -> str:
+        return self.value
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @classmethod
+    def from_name(cls, name: str) -> TaskKind:
+        """Accept ``text-to-3d``, ``TEXT_TO_3D`` or the API path."""
+        key = name.strip().lower().replace("_", "-")
+        for kind in cls:
+            if key in (kind.value, kind.value.rsplit("/", 1)[1], kind.name.lower().replace("_", "-")):
+                return kind
+        raise ValueError(f"unknown task kind {name!r}")
+
+
+_LABELS = {
+    TaskKind.TEXT_TO_3D: "Text to 3D",
+    TaskKind.IMAGE_TO_3D: "Image to 3D",
+    TaskKind.MULTI_IMAGE_TO_3D: "Multi-image to 3D",
+    TaskKind.RIGGING: "Rigging",
+    TaskKind.ANIMATION: "Animation",
+    TaskKind.RETEXTURE: "Retexture",
+    TaskKind.REMESH: "Remesh",
+}
+
+
+class TaskStatus(enum.Enum):
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED)
+
+    @classmethod
+    def parse(cls, value: Any) -> TaskStatus:
+        try:
+            return cls(str(value).upper())
+        except ValueError:
+            return cls.UNKNOWN
+
+
+@dataclass(frozen=True)
+class TaskError:
+    message: str
+    type: str = ""
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One Meshy task as last seen; ``raw`` keeps the JSON it came from."""
+
+    id: str
+    kind: TaskKind
+    status: TaskStatus
+    progress: int = 0
+    preceding_tasks: int = 0
+    type: str = ""
+    model_urls: dict[str, str] = field(default_factory=dict)
+    texture_urls: dict[str, str] = field(default_factory=dict)
+    thumbnail_url: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+    task_error: TaskError | None = None
+    consumed_credits: int | None = None
+    created_at: int = 0
+    started_at: int = 0
+    finished_at: int = 0
+    expires_at: int = 0
+    prompt: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status.is_terminal
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is TaskStatus.SUCCEEDED
+
+    @property
+    def glb_url(self) -> str:
+        """The URL of the task's main GLB, or "" while there is none."""
+        if self.kind is TaskKind.RIGGING:
+            return _str(self.result.get("rigged_character_glb_url"))
+        if self.kind is TaskKind.ANIMATION:
+            return _str(self.result.get("animation_glb_url"))
+        return self.model_urls.get("glb", "")
+
+    @property
+    def animation_glb_urls(self) -> dict[str, str]:
+        """For a rig task: the basic walking/running clips, by name."""
+        basic = self.result.get("basic_animations")
+        if not isinstance(basic, dict):
+            return {}
+        clips = {name: _str(basic.get(f"{name}_glb_url")) for name in ("walking", "running")}
+        return {name: url for name, url in clips.items() if url}
+
+    def expired(self, now_ms: int) -> bool:
+        return bool(self.expires_at) and now_ms >= self.expires_at
+
+    def merged(self, update: Task) -> Task:
+        """This task with the fields an SSE progress frame carries replaced.
+
+        Progress frames hold only ``id``, ``status`` and ``progress``; the full object
+        arrives with the terminal frame. Merging keeps what we already knew.
+        """
+        raw = {**self.raw, **update.raw}
+        return parse_task(self.kind, raw)
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value))
+        except ValueError:
+            return 0
+    return 0
+
+
+def _url_map(value: Any) -> dict[str, str]:
+    """Keep only non-empty string URLs: ``{"glb": ""}`` means "not yet"."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, str) and v}
+
+
+def _texture_urls(value: Any) -> dict[str, str]:
+    if isinstance(value, list):
+        merged: dict[str, str] = {}
+        for entry in value:
+            merged.update(_url_map(entry))
+        return merged
+    return _url_map(value)
+
+
+def _task_error(value: Any) -> TaskError | None:
+    if not isinstance(value, dict):
+        return None
+    message = _str(value.get("message"))
+    if not message and not value.get("code"):
+        return None
+    return TaskError(message=message, type=_str(value.get("type")), code=_str(value.get("code")))
+
+
+def parse_task(kind: TaskKind, data: Any) -> Task:
+    """Build a :class:`Task` from the server's JSON, whatever shape it has."""
+    raw = data if isinstance(data, dict) else {}
+    result = raw.get("result")
+    credits = raw.get("consumed_credits")
+    return Task(
+        id=_str(raw.get("id")),
+        kind=kind,
+        status=TaskStatus.parse(raw.get("status")),
+        progress=max(0, min(100, _int(raw.get("progress")))),
+        preceding_tasks=max(0, _int(raw.get("preceding_tasks"))),
+        type=_str(raw.get("type")),
+        model_urls=_url_map(raw.get("model_urls")),
+        texture_urls=_texture_urls(raw.get("texture_urls")),
+        thumbnail_url=_str(raw.get("thumbnail_url")),
+        result=result if isinstance(result, dict) else {},
+        task_error=_task_error(raw.get("task_error")),
+        consumed_credits=_int(credits) if credits is not None else None,
+        created_at=_int(raw.get("created_at")),
+        started_at=_int(raw.get("started_at")),
+        finished_at=_int(raw.get("finished_at")),
+        expires_at=_int(raw.get("expires_at")),
+        prompt=_str(raw.get("prompt")),
+        raw=dict(raw),
+    )
