@@ -1,0 +1,1 @@
+"""Everything that touches bpy: import, export, operators, panels, the pump."""

@@ -1,0 +1,345 @@
+"""Import a Meshy GLB into the current scene: its own collection, placed, tagged, selected.
+
+Blender's glTF importer does the reading; this module makes the result predictable across
+Blender versions and scenes: it runs in Object Mode, passes only the importer options this
+Blender has (feature detection, not version checks), finds the new data by set difference
+(never by selection), moves the objects into the collection ``Meshy/<name>``, places them at the 3D
+cursor, tags them with the job id, and on any failure removes everything it created.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bpy
+from mathutils import Vector
+
+from ..api.errors import EXIT_TASK_FAILED, MeshyError
+from .materials import MaterialReport, material_report
+
+JOB_ID_PROP = "meshy_job_id"
+PATH_PROP = "meshy_collection"
+ROOT_COLLECTION = "Meshy"
+#: Blender 4.x caps ID names at 63 bytes (5.0 allows more); stay within the smaller.
+MAX_NAME_BYTES = 63
+FALLBACK_NAME = "Meshy model"
+
+# The importer options we depend on; each is passed only when this Blender's importer has it,
+# and pinned even where it is today's default, since defaults change (bone_heuristic did).
+_IMPORT_OPTIONS: dict[str, Any] = {
+    # GLB textures are embedded: packing keeps them after the downloaded file is deleted.
+    "import_pack_images": True,
+    # Keep the normals in the file (Meshy bakes its own) rather than flat/smooth shading.
+    "import_shading": "NORMALS",
+    # The default changed across versions; BLENDER round-trips bones for re-export and
+    # gives the rig and its separately imported clips the same bone orientations.
+    "bone_heuristic": "BLENDER",
+    # Otherwise a bone-shape mesh object is added in an extra "glTF_not_exported" collection.
+    "disable_bone_shape": True,
+    # 4.5+: we choose the collection ourselves; avoid an extra one per import.
+    "import_scene_as_collection": False,
+    # Scene extras would overwrite the user's scene custom properties.
+    "import_scene_extras": False,
+    # We select the result ourselves; this skips the importer's pass over all objects.
+    "import_select_created_objects": False,
+}
+
+# Data a glTF import can create: what a failed or temporary import leaves is removed.
+_DATA_KINDS = (
+    "objects",
+    "meshes",
+    "materials",
+    "images",
+    "textures",
+    "node_groups",
+    "armatures",
+    "actions",
+    "collections",
+    "cameras",
+    "lights",
+)
+
+TagValue = str | int | float
+
+
+class ImportFailedError(MeshyError):
+    """The model file could not be imported; nothing of it was left in the scene."""
+
+    exit_code = EXIT_TASK_FAILED
+
+
+@dataclass
+class ImportResult:
+    objects: list[bpy.types.Object]
+    root: bpy.types.Object
+    collection: bpy.types.Collection
+    armature: bpy.types.Object | None
+    #: Names of the actions the import added (the file's own clips, then the extra ones).
+    actions: list[str]
+    materials: MaterialReport
+
+
+def import_glb(
+    filepath: str | os.PathLike[str],
+    *,
+    job_id: str,
+    display_name: str,
+    tags: Mapping[str, TagValue],
+    location: Sequence[float] | None = None,
+    collection_path: Sequence[str] = (ROOT_COLLECTION,),
+    extra_actions_from: Iterable[str | os.PathLike[str]] = (),
+) -> ImportResult:
+    """Import ``filepath`` as one Meshy result and return what was created.
+
+    ``location`` defaults to the 3D cursor: the file's origin lands there, root objects
+    keep their offsets. The objects go into a new collection named after
+    ``display_name`` under ``collection_path`` (created and linked once, if missing).
+    Every new object gets the custom properties ``meshy_job_id`` and ``tags``.
+
+    ``extra_actions_from`` are animation GLBs of the same rig (e.g. walking, running):
+    only their armature actions are kept, each named after its clip and given a fake
+    user so it survives saving; everything else those files create is deleted. When the
+    rig has no active action, the first extra clip becomes its active action.
+
+    Raises :class:`ImportFailedError` when a file is not a valid GLB or the importer
+    fails; whatever was created until then is removed.
+    """
+    path = Path(filepath)
+    extras = [Path(extra) for extra in extra_actions_from]
+    for glb in (path, *extras):
+        _check_glb(glb)
+    name = object_name(display_name)
+    scene = bpy.context.scene
+    if scene is None:
+        raise ImportFailedError("There is no scene to import into")
+    ensure_object_mode()
+    snapshot = _DataSnapshot()
+    try:
+        _run_gltf_importer(path)
+        objects = snapshot.new("objects")
+        if not objects:
+            raise ImportFailedError(f"{path.name} contains no objects to import")
+        armature = next((obj for obj in objects if obj.type == "ARMATURE"), None)
+        actions = snapshot.new("actions")
+        if extras:
+            if armature is None:
+                raise ImportFailedError(f"{path.name} has no armature to receive the animations")
+            clips = [clip for extra in extras for clip in _import_clips(extra)]
+            _activate_first(armature, clips)
+            actions += clips
+        for action in actions:
+            action.use_fake_user = True
+        collection = _new_collection(scene.collection, collection_path, name)
+        target = scene.cursor.location.copy() if location is None else Vector(location)
+        root = _place(objects, collection, name, target)
+        _tag(objects, job_id, tags)
+    except BaseException:
+        snapshot.remove_new()
+        raise
+    select_only(objects, root)
+    if bpy.context.view_layer is not None:
+        bpy.context.view_layer.update()  # so matrix_world already reflects the placement
+    _push_undo(f"Import Meshy {name}")
+    return ImportResult(
+        objects=objects,
+        root=root,
+        collection=collection,
+        armature=armature,
+        actions=[action.name for action in actions],
+        materials=material_report(obj for obj in objects if obj.type == "MESH"),
+    )
+
+
+def find_imported(job_id: str) -> list[bpy.types.Object]:
+    """The objects an earlier :func:`import_glb` of ``job_id`` created (still in the file)."""
+    return [obj for obj in bpy.data.objects if obj.get(JOB_ID_PROP) == job_id]
+
+
+def object_name(display_name: str) -> str:
+    """``display_name`` as a short, single-line Blender name (at most 63 UTF-8 bytes)."""
+    text = "".join(ch for ch in " ".join(display_name.split()) if ch.isprintable())
+    text = text.encode()[:MAX_NAME_BYTES].decode("utf-8", "ignore").strip()
+    return text or FALLBACK_NAME
+
+
+def ensure_object_mode() -> None:
+    """Leave Edit/Pose/Paint mode of the active object, as importers and exporters expect."""
+    if bpy.context.mode != "OBJECT" and _can_run(bpy.ops.object.mode_set):
+        bpy.ops.object.mode_set(mode="OBJECT")
+
+
+def supported_options(operator: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """The items of ``wanted`` that ``operator`` (e.g. ``bpy.ops.import_scene.gltf``) has.
+
+    Raises ``KeyError`` when the operator is not registered (its add-on is disabled).
+    """
+    available = {prop.identifier for prop in operator.get_rna_type().properties}
+    return {key: value for key, value in wanted.items() if key in available}
+
+
+class _DataSnapshot:
+    """The data-blocks that existed at construction, to find (and remove) what came since."""
+
+    def __init__(self) -> None:
+        self._before = {kind: set(getattr(bpy.data, kind)) for kind in _DATA_KINDS}
+
+    def new(self, kind: str) -> list[Any]:
+        return [item for item in getattr(bpy.data, kind) if item not in self._before[kind]]
+
+    def remove_new(self, keep: Iterable[bpy.types.ID] = ()) -> None:
+        kept = set(keep)
+        doomed = [item for kind in _DATA_KINDS for item in self.new(kind) if item not in kept]
+        bpy.data.batch_remove(doomed)
+
+
+def _check_glb(path: Path) -> None:
+    """Refuse files that are not glTF 2.0 binaries before the importer touches the scene."""
+    try:
+        with path.open("rb") as stream:
+            header = stream.read(12)
+            size = os.fstat(stream.fileno()).st_size
+    except OSError as exc:
+        raise ImportFailedError(f"Cannot read the model file {path.name}: {exc.strerror}") from exc
+    if len(header) < 12 or header[:4] != b"glTF":
+        raise ImportFailedError(f"{path.name} is not a GLB model file")
+    version, length = struct.unpack_from("<II", header, 4)
+    if version != 2 or length != size:
+        raise ImportFailedError(f"{path.name} is not a valid glTF 2.0 binary (damaged or truncated)")
+
+
+def _run_gltf_importer(path: Path) -> None:
+    try:
+        options = supported_options(bpy.ops.import_scene.gltf, _IMPORT_OPTIONS)
+    except KeyError as exc:
+        raise ImportFailedError(
+            "Blender's glTF importer is not available: enable the 'glTF 2.0 format' add-on in Preferences > Add-ons"
+        ) from exc
+    try:
+        result = bpy.ops.import_scene.gltf(filepath=str(path), **options)
+    except RuntimeError as exc:
+        raise ImportFailedError(f"Could not import {path.name}: {operator_message(exc)}") from exc
+    if result != {"FINISHED"}:
+        raise ImportFailedError(f"Could not import {path.name}: the glTF importer cancelled")
+
+
+def operator_message(exc: RuntimeError) -> str:
+    """An operator's error as one line: its report, or the exception at the end of a traceback."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    lines = [line for line in lines if line and not line.startswith("Location:")]
+    message = lines[-1] if lines else "unknown error"
+    return message.removeprefix("Error: ")[:200]
+
+
+def _import_clips(path: Path) -> list[bpy.types.Action]:
+    """Import the armature animations of ``path``, then delete everything else it created.
+
+    The importer pushes each glTF animation onto an NLA track named after the clip; that
+    name becomes the action's name.
+    """
+    snapshot = _DataSnapshot()
+    _run_gltf_importer(path)
+    clips: dict[bpy.types.Action, str] = {}
+    for obj in snapshot.new("objects"):
+        animation = obj.animation_data
+        if obj.type != "ARMATURE" or animation is None:
+            continue
+        for track in animation.nla_tracks:
+            for strip in track.strips:
+                if strip.action is not None:
+                    clips.setdefault(strip.action, track.name)
+        if animation.action is not None:
+            clips.setdefault(animation.action, animation.action.name)
+    if not clips:
+        raise ImportFailedError(f"{path.name} has no armature animation")
+    for action, clip in clips.items():
+        action.name = clip
+        action.use_fake_user = True
+    snapshot.remove_new(keep=clips)
+    return list(clips)
+
+
+def _activate_first(armature: bpy.types.Object, clips: Sequence[bpy.types.Action]) -> None:
+    animation = armature.animation_data or armature.animation_data_create()
+    if animation.action is not None or not clips:
+        return
+    animation.action = clips[0]
+    # Slotted actions (4.4+): a slot made for another object is not picked automatically.
+    if hasattr(animation, "action_slot") and animation.action_slot is None and clips[0].slots:
+        animation.action_slot = clips[0].slots[0]
+
+
+def _new_collection(parent: bpy.types.Collection, path: Sequence[str], name: str) -> bpy.types.Collection:
+    """A new collection ``name`` under ``parent``/``path`` (path parts reused, or created and linked once).
+
+    A path part created while its name was taken elsewhere (another scene's "Meshy") is
+    called "Meshy.001"; the custom property :data:`PATH_PROP` finds it again next time.
+    """
+    for part in path:
+        child = next((c for c in parent.children if c.name == part or c.get(PATH_PROP) == part), None)
+        if child is None:
+            child = bpy.data.collections.new(part)
+            child[PATH_PROP] = part
+            parent.children.link(child)
+        parent = child
+    collection = bpy.data.collections.new(name)
+    parent.children.link(collection)
+    return collection
+
+
+def _place(
+    objects: list[bpy.types.Object],
+    collection: bpy.types.Collection,
+    name: str,
+    location: Vector,
+) -> bpy.types.Object:
+    """Move ``objects`` into ``collection``, shift the roots by ``location``, name the main root."""
+    for obj in objects:
+        for owner in list(obj.users_collection):
+            owner.objects.unlink(obj)
+        collection.objects.link(obj)
+    new = set(objects)
+    roots = [obj for obj in objects if obj.parent not in new]
+    for root in roots:
+        root.location = root.location + location
+    main = max(roots, key=lambda obj: (obj.type == "ARMATURE", len(obj.children_recursive), obj.type == "MESH"))
+    main.name = name
+    return main
+
+
+def _tag(objects: Iterable[bpy.types.Object], job_id: str, tags: Mapping[str, TagValue]) -> None:
+    for obj in objects:
+        obj[JOB_ID_PROP] = job_id
+        for key, value in tags.items():
+            obj[key] = value
+
+
+def select_only(objects: Iterable[bpy.types.Object], active: bpy.types.Object | None) -> None:
+    """Select exactly ``objects`` and make ``active`` active (objects outside the view layer are skipped)."""
+    view_layer = bpy.context.view_layer
+    if view_layer is None:
+        return
+    for obj in list(view_layer.objects.selected):
+        obj.select_set(False)
+    in_layer = set(view_layer.objects)
+    for obj in objects:
+        if obj in in_layer:
+            obj.select_set(True)
+    if active is None or active in in_layer:
+        view_layer.objects.active = active
+
+
+def _push_undo(message: str) -> None:
+    # Python operator calls push no undo steps themselves; one step covers the whole import.
+    # Background sessions (``blender -b``, the bpy module) keep no undo history.
+    if not bpy.app.background and _can_run(bpy.ops.ed.undo_push):
+        bpy.ops.ed.undo_push(message=message)
+
+
+def _can_run(operator: Any) -> bool:
+    # ``Any``: the type stubs declare ``poll`` as an unbound method of the operator wrapper.
+    return bool(operator.poll())

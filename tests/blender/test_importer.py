@@ -1,0 +1,260 @@
+"""Importing Meshy GLBs into real Blender: where the result lands and what it carries."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import addon_utils
+import bpy
+import pytest
+from mathutils import Vector
+
+from meshy_blender.blender.importer import ImportFailedError, ImportResult, find_imported, import_glb
+
+if TYPE_CHECKING:
+    from conftest import GlbAssets
+
+TAGS = {"meshy_task_id": "task-123", "meshy_kind": "text-to-3d", "meshy_prompt": "a wooden chair"}
+CURSOR = (1.5, -2.0, 0.25)
+
+# Data kinds whose growth means something was left behind.
+DATA_KINDS = ("objects", "meshes", "materials", "images", "armatures", "actions", "collections")
+
+
+def _import(path: Path, name: str = "chair", job_id: str = "job-1", **options: Any) -> ImportResult:
+    return import_glb(path, job_id=job_id, display_name=name, tags=TAGS, **options)
+
+
+def _counts() -> dict[str, int]:
+    return {kind: len(getattr(bpy.data, kind)) for kind in DATA_KINDS}
+
+
+def _rewrite_glb(source: Path, target: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """Copy a GLB with its JSON chunk changed by ``edit`` (binary chunk kept as is)."""
+    data = source.read_bytes()
+    json_length = struct.unpack_from("<I", data, 12)[0]
+    document = json.loads(data[20 : 20 + json_length])
+    edit(document)
+    text = json.dumps(document).encode()
+    text += b" " * (-len(text) % 4)
+    rest = data[20 + json_length :]
+    body = struct.pack("<I4s", len(text), b"JSON") + text + rest
+    target.write_bytes(struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body)
+    return target
+
+
+def test_model_lands_in_its_own_collection_at_the_cursor(empty_scene: bpy.types.Scene, glb_assets: GlbAssets) -> None:
+    empty_scene.cursor.location = CURSOR
+
+    result = _import(glb_assets.textured)
+
+    meshy = empty_scene.collection.children["Meshy"]
+    assert result.collection.name == "chair"
+    assert list(meshy.children) == [result.collection]
+    assert set(result.collection.objects) == set(result.objects)
+    assert len(empty_scene.collection.objects) == 0, "nothing may stay in the scene's root collection"
+    assert result.root.name == "chair"
+    assert result.root.matrix_world.translation == Vector(CURSOR)
+    for obj in result.objects:
+        assert obj["meshy_job_id"] == "job-1"
+        assert obj["meshy_task_id"] == "task-123"
+        assert obj["meshy_kind"] == "text-to-3d"
+        assert obj["meshy_prompt"] == "a wooden chair"
+    assert set(bpy.context.selected_objects) == set(result.objects)
+    assert bpy.context.view_layer.objects.active == result.root
+    assert set(find_imported("job-1")) == set(result.objects)
+    assert find_imported("another-job") == []
+
+
+def test_pbr_model_has_every_map_wired_and_packed(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    download = tmp_path / "download.glb"
+    download.write_bytes(glb_assets.textured.read_bytes())
+
+    result = _import(download)
+    download.unlink()  # the add-on deletes its downloads; the textures must not go with them
+
+    assert result.materials.missing(pbr=True) == []
+    [material] = result.materials.materials
+    assert material.textured == {"base_color", "metallic", "roughness", "normal"}
+    images = [img for img in bpy.data.images if img.users]
+    assert len(images) == 3
+    assert all(img.packed_file is not None for img in images)
+
+
+def test_base_color_only_model_reports_the_missing_pbr_maps(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets
+) -> None:
+    result = _import(glb_assets.base_color_only)
+
+    assert result.materials.missing(pbr=False) == []
+    [material] = result.materials.materials
+    assert result.materials.missing(pbr=True) == [
+        f"{material.name}: metallic",
+        f"{material.name}: roughness",
+        f"{material.name}: normal",
+    ]
+
+
+def test_rig_keeps_walking_and_running_clips_and_nothing_else(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    result = _import(glb_assets.rig, name="hero", extra_actions_from=[glb_assets.walking, glb_assets.running])
+
+    armature = result.armature
+    assert armature is not None and armature is result.root and armature.name == "hero"
+    assert len(armature.data.bones) > 1
+    [mesh] = [obj for obj in result.objects if obj.type == "MESH"]
+    assert any(mod.type == "ARMATURE" and mod.object == armature for mod in mesh.modifiers)
+    assert {group.name for group in mesh.vertex_groups} <= {bone.name for bone in armature.data.bones}
+    assert result.actions == ["walking", "running"]
+    assert armature.animation_data.action.name == "walking"
+    # The animation files' own character objects, meshes and materials are gone.
+    assert set(bpy.data.objects) == set(result.objects)
+    assert list(bpy.data.meshes) == [mesh.data]
+    assert len(bpy.data.materials) == 1 and len(bpy.data.armatures) == 1
+    assert all(img.users for img in bpy.data.images)
+
+    saved = tmp_path / "rig.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(saved))
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    bpy.ops.wm.open_mainfile(filepath=str(saved))
+    assert {"walking", "running"} <= set(bpy.data.actions.keys())
+    assert bpy.data.objects["hero"].animation_data.action.name == "walking"
+
+
+def test_clip_on_the_model_itself_is_kept(empty_scene: bpy.types.Scene, glb_assets: GlbAssets) -> None:
+    result = _import(glb_assets.walking, name="walker")
+
+    assert result.actions == ["walking"]
+    assert result.armature is not None
+    assert result.armature.animation_data.action.name == "walking"
+    assert bpy.data.actions["walking"].use_fake_user
+
+
+def test_two_imports_with_the_same_name_do_not_collide(empty_scene: bpy.types.Scene, glb_assets: GlbAssets) -> None:
+    first = _import(glb_assets.textured, job_id="job-1")
+    second = _import(glb_assets.textured, job_id="job-2")
+
+    assert [c.name for c in empty_scene.collection.children] == ["Meshy"]
+    assert {first.collection.name, second.collection.name} == {"chair", "chair.001"}
+    assert {first.root.name, second.root.name} == {"chair", "chair.001"}
+    assert set(first.objects).isdisjoint(second.objects)
+    assert set(find_imported("job-1")) == set(first.objects)
+    assert set(find_imported("job-2")) == set(second.objects)
+    assert set(bpy.context.selected_objects) == set(second.objects)
+
+
+def test_each_scene_gets_one_meshy_collection(empty_scene: bpy.types.Scene, glb_assets: GlbAssets) -> None:
+    _import(glb_assets.textured, job_id="job-1")
+    other = bpy.data.scenes.new("Other")
+    bpy.context.window.scene = other
+
+    second = _import(glb_assets.textured, job_id="job-2")
+    third = _import(glb_assets.textured, job_id="job-3")
+
+    assert len(other.collection.children) == 1
+    [meshy] = other.collection.children
+    assert set(meshy.children) == {second.collection, third.collection}
+    assert [c.name for c in empty_scene.collection.children] == ["Meshy"]
+    assert len(empty_scene.collection.children["Meshy"].children) == 1
+
+
+def test_roots_move_together_to_the_given_location(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    def add_second_root(document: dict[str, Any]) -> None:
+        document["nodes"].append({"name": "Twin", "mesh": 0, "translation": [2.0, 0.0, 0.0]})
+        document["scenes"][document.get("scene", 0)]["nodes"].append(len(document["nodes"]) - 1)
+
+    two_roots = _rewrite_glb(glb_assets.textured, tmp_path / "two.glb", add_second_root)
+    empty_scene.cursor.location = CURSOR
+
+    result = _import(two_roots, location=(10.0, 0.0, 0.0))
+
+    xs = sorted(obj.matrix_world.translation.x for obj in result.objects)
+    assert xs == pytest.approx([10.0, 12.0])  # the file's origin at the location, the 2 m offset kept
+    assert all(obj.matrix_world.translation.yz.length < 1e-6 for obj in result.objects)
+
+
+def test_long_multiline_name_becomes_a_short_single_line(empty_scene: bpy.types.Scene, glb_assets: GlbAssets) -> None:
+    prompt = "  a weathered\nbronze statue of a lion " + "très détaillé " * 10
+
+    result = _import(glb_assets.textured, name=prompt)
+
+    name = result.root.name
+    assert len(name.encode()) <= 63
+    assert name.startswith("a weathered bronze statue of a lion très")
+    assert "\n" not in name and name == name.strip()
+
+
+def test_import_while_another_object_is_in_edit_mode(empty_scene: bpy.types.Scene, glb_assets: GlbAssets) -> None:
+    bpy.ops.mesh.primitive_cube_add()
+    bpy.ops.object.mode_set(mode="EDIT")
+
+    result = _import(glb_assets.textured)
+
+    assert bpy.context.mode == "OBJECT"
+    assert result.root.name == "chair"
+    assert bpy.context.view_layer.objects.active == result.root
+    assert not bpy.data.objects["Cube"].select_get()
+
+
+def _truncated(glb: Path, target: Path) -> Path:
+    target.write_bytes(glb.read_bytes()[:5000])
+    return target
+
+
+def _not_a_glb(glb: Path, target: Path) -> Path:
+    target.write_bytes(b"<html>AccessDenied</html>")
+    return target
+
+
+def _broken_animation(glb: Path, target: Path) -> Path:
+    # Valid up to the animation, which the importer builds after the objects and meshes.
+    def break_sampler(document: dict[str, Any]) -> None:
+        document["animations"][0]["samplers"][0]["output"] = 9999
+
+    return _rewrite_glb(glb, target, break_sampler)
+
+
+@pytest.mark.parametrize("corrupt", [_truncated, _not_a_glb, _broken_animation])
+def test_corrupt_file_raises_and_leaves_nothing(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path, corrupt: Callable[[Path, Path], Path]
+) -> None:
+    bad = corrupt(glb_assets.walking, tmp_path / "model.glb")
+    before = _counts()
+
+    with pytest.raises(ImportFailedError, match=r"model\.glb") as caught:
+        _import(bad)
+
+    assert caught.value.exit_code == 4
+    assert "\n" not in str(caught.value)
+    assert _counts() == before
+
+
+def test_bad_animation_file_undoes_the_whole_import(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    before = _counts()
+
+    with pytest.raises(ImportFailedError, match="no armature animation"):
+        _import(glb_assets.rig, extra_actions_from=[glb_assets.walking, glb_assets.textured])
+
+    assert _counts() == before
+    assert "Meshy" not in bpy.data.collections
+
+
+def test_missing_gltf_addon_is_reported(empty_scene: bpy.types.Scene, glb_assets: GlbAssets) -> None:
+    addon_utils.disable("io_scene_gltf2")
+    try:
+        with pytest.raises(ImportFailedError, match=r"enable the 'glTF 2\.0 format' add-on"):
+            _import(glb_assets.textured)
+    finally:
+        addon_utils.enable("io_scene_gltf2")
+    assert len(bpy.data.objects) == 0
