@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sandbox import PAID_KEY, TEST_KEY, Sandbox  # noqa: E402
+from sandbox import PAID_KEY, TEST_KEY, Sandbox
 
 
 @pytest.fixture(scope="session")
