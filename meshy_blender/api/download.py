@@ -1,0 +1,182 @@
+"""Streamed, verified downloads of result files.
+
+The file is written in 1 MiB pieces to a temporary file beside the destination and
+moved into place with ``os.replace`` only once it is complete and, for a GLB, its header
+checks out; so the destination is never a half-written model, and nothing is left
+behind when a download fails or is cancelled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+import requests
+
+from .errors import (
+    AssetExpiredError,
+    CancelledError,
+    DownloadError,
+    NetworkError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+)
+from .http import Transport, error_for_exception, error_for_response, interrupt_when, require_secure_url
+
+CHUNK_BYTES = 1024 * 1024
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
+GLB_HEADER = struct.Struct("<4sII")  # magic, version, total length
+GLB_JSON_CHUNK = b"JSON"
+
+Progress = Callable[[int, int | None], None]
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def check_glb(path: Path) -> None:
+    """Raise DownloadError unless ``path`` is a complete binary glTF 2.0 file."""
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        head = file.read(GLB_HEADER.size + 8)
+    if len(head) < GLB_HEADER.size or head[:4] != b"glTF":
+        raise DownloadError("The downloaded file is not a GLB model; it may be damaged. Try downloading again.")
+    _, version, length = GLB_HEADER.unpack_from(head)
+    if version != 2:
+        raise DownloadError(f"The downloaded model is glTF version {version}; only version 2 can be imported.")
+    if length != size:
+        raise DownloadError(f"The downloaded GLB is damaged: its header says {length} bytes but the file has {size}.")
+    if head[GLB_HEADER.size + 4 :] != GLB_JSON_CHUNK:
+        raise DownloadError("The downloaded GLB is damaged: it does not start with its JSON chunk.")
+
+
+def is_valid_glb(path: Path) -> bool:
+    """Whether ``path`` is a complete GLB already (so it need not be downloaded again)."""
+    try:
+        check_glb(path)
+    except (DownloadError, OSError):
+        return False
+    return True
+
+
+def _read_asset(response: requests.Response) -> requests.Response:
+    status = response.status_code
+    if 200 <= status < 300:
+        return response
+    if status in (401, 403):
+        raise AssetExpiredError(
+            "The download link has expired or was refused (HTTP 403); fetching the task again gives a fresh one.",
+            status=status,
+        )
+    if status == 429 or status >= 500:
+        raise error_for_response(response)  # transient: the transport retries these
+    if status in (404, 410):
+        raise DownloadError(f"The file is no longer on the server (HTTP {status}).", status=status)
+    raise DownloadError(f"The download was refused (HTTP {status}).", status=status)
+
+
+def _content_length(response: requests.Response) -> int | None:
+    try:
+        return int(response.headers["Content-Length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _copy(
+    response: requests.Response,
+    out: BinaryIO,
+    *,
+    total: int | None,
+    max_bytes: int,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+) -> int:
+    received = 0
+    host = urlsplit(response.url).hostname or "the server"
+    try:
+        for chunk in response.iter_content(CHUNK_BYTES):
+            if cancel is not None and cancel.is_set():
+                break
+            received += len(chunk)
+            if received > max_bytes:
+                raise DownloadError(f"The download is larger than the {_mb(max_bytes)} limit; stopped.")
+            out.write(chunk)
+            if progress is not None:
+                progress(received, total)
+    except requests.RequestException as exc:
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("Download cancelled.") from exc
+        error = error_for_exception(exc, host)
+        if isinstance(error, RequestTimeoutError):
+            raise DownloadError(f"The download stalled: {host} sent nothing for too long.") from exc
+        got = f" after {received} of {total} bytes" if total is not None else ""
+        raise DownloadError(f"The download was cut off{got}. Try again.") from exc
+    if cancel is not None and cancel.is_set():
+        raise CancelledError("Download cancelled.")
+    return received
+
+
+def download_file(
+    transport: Transport,
+    url: str,
+    dest: Path,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    expect_glb: bool = True,
+    stall_timeout: float | None = None,
+) -> Path:
+    """Fetch ``url`` into ``dest`` and return ``dest``; see the module docstring.
+
+    ``progress(received, total)`` is called after each piece (``total`` is None when the
+    server does not say). ``stall_timeout`` bounds the wait for each piece of data.
+    """
+    require_secure_url(url, "download URL", "url")
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    timeout = (transport.timeout[0], stall_timeout or transport.timeout[1])
+    try:
+        response = transport.call(
+            "GET",
+            url,
+            read=_read_asset,
+            idempotent=True,
+            auth=False,
+            stream=True,
+            cancel=cancel,
+            headers={"Accept-Encoding": "identity"},
+            timeout=timeout,
+        )
+    except (NetworkError, ServerError, RateLimitError) as exc:
+        raise DownloadError(f"Could not download the file: {exc}") from exc
+    with contextlib.closing(response):
+        total = _content_length(response)
+        if total is not None and total > max_bytes:
+            raise DownloadError(f"The file is {_mb(total)}, more than the {_mb(max_bytes)} download limit.")
+        handle, temp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(handle, "wb") as out, interrupt_when(response, cancel):
+                received = _copy(response, out, total=total, max_bytes=max_bytes, progress=progress, cancel=cancel)
+                out.flush()
+                os.fsync(out.fileno())
+            if total is not None and response.raw.tell() != total:
+                raise DownloadError(f"The download was cut off after {received} of {total} bytes. Try again.")
+            if expect_glb:
+                check_glb(temp)
+            os.replace(temp, dest)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+    return dest

@@ -1,0 +1,410 @@
+"""HTTP plumbing: timeouts on every request, a retry policy, and errors in plain words.
+
+Retries are done here rather than with urllib3's ``Retry`` so that the same code works
+with the urllib3 1.26 and 2.x that different Blender versions bundle, and so that the
+decision can depend on what a request costs: a GET may be repeated freely, a
+task-creating POST only when the server certainly never saw it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import logging
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+
+from .errors import (
+    AuthenticationError,
+    BadRequestError,
+    CancelledError,
+    ForbiddenError,
+    InsufficientCreditsError,
+    MeshyError,
+    NetworkError,
+    PoseEstimationError,
+    QueueFullError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    TaskNotFoundError,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
+#: Longest stretch any wait may go without looking at its cancel event.
+CANCEL_CHECK_S = 0.25
+#: Where the user types the key (the separators are U+203A, escaped for the linter).
+PREFERENCES_PATH = "Preferences \u203a Add-ons \u203a Meshy"
+USER_AGENT = f"meshy-blender python-requests/{requests.__version__}"
+#: Server messages are quoted in errors, but never at length (a proxy may send a web page).
+MAX_QUOTED_CHARS = 300
+
+Listener = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a failed request is tried again.
+
+    ``attempts`` counts every try including the first. Delays use exponential backoff
+    with full jitter, or the server's ``Retry-After``; the sum of all delays of one
+    request stays within ``max_total_delay``. ``sleep`` and ``random`` are injectable
+    so tests run instantly and deterministically.
+    """
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_total_delay: float = 30.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    random: Callable[[], float] = field(default=random.random, compare=False)
+
+    def delay(self, retry_number: int, error: MeshyError) -> float:
+        """Seconds to wait before retry ``retry_number`` (0 for the first retry)."""
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return float(retry_after)
+        return self.random() * min(self.max_delay, self.base_delay * 2**retry_number)
+
+
+def should_retry(error: MeshyError, *, idempotent: bool) -> bool:
+    """Whether a request that failed with ``error`` may be sent again.
+
+    A create request is charged once the server accepts it, so it is repeated only
+    when the server certainly did not accept it: it was never delivered, or it was
+    refused by the per-second rate limit. A full queue is left to the job layer, which
+    waits for a running task to finish instead of hammering.
+    """
+    if isinstance(error, RateLimitError):
+        return True
+    if isinstance(error, NetworkError) and not error.maybe_sent:
+        return True
+    if not idempotent:
+        return False
+    return isinstance(error, (NetworkError, ServerError))
+
+
+# -- URLs ---------------------------------------------------------------------------
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.rstrip(".").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_secure_url(url: str, what: str, field: str) -> str:
+    """``url`` unchanged if it is HTTPS, or plain HTTP to this machine; else ValidationError."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = urlsplit(""), ""
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValidationError(f"The {what} {url!r} is not a web address (http:// or https://).", field=field)
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise ValidationError(
+            f"The {what} must use HTTPS; plain HTTP is allowed only to this computer (localhost). Got {url!r}.",
+            field=field,
+        )
+    return url
+
+
+# -- error mapping ------------------------------------------------------------------
+
+
+def server_message(body: bytes | str) -> str:
+    """The ``message`` of a Meshy error body, or "" when there is none."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    message = data.get("message") if isinstance(data, dict) else None
+    return str(message)[:MAX_QUOTED_CHARS].strip() if message else ""
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds; HTTP dates and junk are ignored."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return max(0.0, seconds) if seconds is not None else None
+
+
+def _quoted(message: str) -> str:
+    return f" ({message})" if message else ""
+
+
+def error_for_status(status: int, message: str = "", *, retry_after: float | None = None) -> MeshyError:
+    """The exception for an HTTP error ``status`` with Meshy's ``message``."""
+    if status == 401:
+        # The server's text is not quoted: it could echo the key.
+        return AuthenticationError(f"Meshy rejected the API key. Check it in {PREFERENCES_PATH}.", status=status)
+    if status == 402:
+        return InsufficientCreditsError(
+            f"Not enough Meshy credits for this task{_quoted(message)}. Top up your account on meshy.ai.",
+            status=status,
+        )
+    if status == 403:
+        return ForbiddenError(f"Meshy refused access with this API key{_quoted(message)}.", status=status)
+    if status == 404:
+        return TaskNotFoundError(
+            f"Meshy has no such task{_quoted(message)}: it was deleted or belongs to another account.",
+            status=status,
+        )
+    if status == 422:
+        return PoseEstimationError(
+            "Meshy could not find a humanoid pose in the model. Rigging works on a textured humanoid "
+            f"standing upright and facing forward{_quoted(message)}.",
+            status=status,
+        )
+    if status == 429:
+        if "concurrent" in message.lower():
+            return QueueFullError(
+                "Your Meshy task queue is full: the next task starts when a running one finishes.",
+                retry_after=retry_after,
+            )
+        return RateLimitError(
+            "Meshy is limiting how many requests are sent per second; try again in a moment.",
+            retry_after=retry_after,
+        )
+    if status >= 500:
+        return ServerError(
+            f"Meshy's server had a problem (HTTP {status}){_quoted(message)}. Try again in a moment.", status=status
+        )
+    if 300 <= status < 400:
+        return ServerError(f"Meshy answered with an unexpected redirect (HTTP {status}).", status=status)
+    return BadRequestError(f"Meshy refused the request (HTTP {status}){_quoted(message)}.", status=status)
+
+
+def error_for_response(response: requests.Response) -> MeshyError:
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    return error_for_status(response.status_code, server_message(response.content), retry_after=retry_after)
+
+
+def _reason(exc: BaseException) -> BaseException | None:
+    """The urllib3 exception inside a requests exception (``MaxRetryError.reason``)."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+    return getattr(inner, "reason", inner)
+
+
+def error_for_exception(exc: requests.RequestException, host: str) -> NetworkError:
+    """A network failure as a NetworkError that says whether the request may have arrived."""
+    reason = _reason(exc)
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
+        # The connection was never made (refused, unknown host, connect timeout): nothing was sent.
+        return NetworkError(f"Could not connect to {host}. Check your internet connection.", maybe_sent=False)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return NetworkError(f"The secure connection to {host} failed (TLS/certificate problem).", maybe_sent=False)
+    if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(reason, (ReadTimeoutError, TimeoutError)):
+        return RequestTimeoutError(f"{host} did not answer in time.")
+    return NetworkError(f"The connection to {host} was interrupted.")
+
+
+# -- waiting and cancelling -----------------------------------------------------------
+
+
+def pause(seconds: float, *, cancel: threading.Event | None, sleep: Callable[[float], None]) -> None:
+    """Sleep ``seconds`` in short slices, raising CancelledError as soon as ``cancel`` is set."""
+    remaining = seconds
+    while remaining > 0:
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("Cancelled.")
+        step = min(CANCEL_CHECK_S, remaining)
+        sleep(step)
+        remaining -= step
+    if cancel is not None and cancel.is_set():
+        raise CancelledError("Cancelled.")
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket a streamed response is read from (private attributes of urllib3 1.26/2.x and http.client)."""
+    raw = response.raw
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is None:
+        # For "Connection: close" answers http.client lets go of conn.sock; the body's reader keeps it.
+        reader = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+@contextlib.contextmanager
+def interrupt_when(
+    response: requests.Response, cancel: threading.Event | None, deadline: float | None = None
+) -> Iterator[None]:
+    """Shut the response's socket down when ``cancel`` is set or ``deadline`` passes.
+
+    A thread blocked reading a socket does not notice ``close()`` from another thread;
+    ``shutdown()`` wakes it at once, so a cancelled stream or download stops within
+    :data:`CANCEL_CHECK_S` rather than at the next read timeout.
+    """
+    if cancel is None and deadline is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(CANCEL_CHECK_S):
+            if (cancel is not None and cancel.is_set()) or (deadline is not None and time.monotonic() >= deadline):
+                sock = _socket_of(response)
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+                return
+
+    watcher = threading.Thread(target=watch, name="meshy-interrupt", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+# -- the transport --------------------------------------------------------------------
+
+
+def read_json(response: requests.Response) -> Any:
+    """The JSON of a successful API response (None for an empty body); errors mapped."""
+    if not 200 <= response.status_code < 300:
+        raise error_for_response(response)
+    if not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise ServerError(
+            "Meshy sent an answer that is not valid JSON. Try again in a moment.", status=response.status_code
+        ) from None
+
+
+class Transport:
+    """One requests session plus timeouts, retries, listeners and the Authorization header."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        *,
+        api_key: str,
+        timeout: tuple[float, float],
+        retry: RetryPolicy,
+        listeners: list[Listener],
+    ) -> None:
+        self.session = session
+        self.timeout = timeout
+        self.retry = retry
+        self.listeners = listeners
+        self._auth = {"Authorization": f"Bearer {api_key}"}
+        self._secret = api_key
+
+    def __repr__(self) -> str:
+        return f"Transport(timeout={self.timeout!r})"
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        read: Callable[[requests.Response], T],
+        idempotent: bool,
+        auth: bool = True,
+        stream: bool = False,
+        cancel: threading.Event | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: tuple[float, float] | None = None,
+        json_body: Any = None,
+    ) -> T:
+        """Send a request, retrying per the policy, and return ``read(response)``.
+
+        ``read`` runs inside the retry loop, so a body that arrives broken counts as a
+        failed attempt. With ``stream`` the response stays open for the caller.
+        """
+        waited = 0.0
+        attempt = 0
+        while True:
+            try:
+                return self._once(
+                    method, url, read, auth=auth, stream=stream, headers=headers, timeout=timeout, json_body=json_body
+                )
+            except MeshyError as error:
+                attempt += 1
+                if attempt >= self.retry.attempts or not should_retry(error, idempotent=idempotent):
+                    raise
+                delay = self.retry.delay(attempt - 1, error)
+                if waited + delay > self.retry.max_total_delay:
+                    raise
+                waited += delay
+                log.info("%s %s failed (%s); retry %d in %.2f s", method, _loggable(url), error, attempt, delay)
+                pause(delay, cancel=cancel, sleep=self.retry.sleep)
+
+    def _once(
+        self,
+        method: str,
+        url: str,
+        read: Callable[[requests.Response], T],
+        *,
+        auth: bool,
+        stream: bool,
+        headers: Mapping[str, str] | None,
+        timeout: tuple[float, float] | None,
+        json_body: Any,
+    ) -> T:
+        for listener in list(self.listeners):
+            listener(method, url)
+        all_headers = {"User-Agent": USER_AGENT, **(headers or {}), **(self._auth if auth else {})}
+        host = urlsplit(url).hostname or url
+        try:
+            response = self.session.request(
+                method,
+                url,
+                headers=all_headers,
+                json=json_body,
+                timeout=timeout or self.timeout,
+                stream=stream,
+                allow_redirects=not auth,
+            )
+        except requests.RequestException as exc:
+            raise error_for_exception(exc, host) from exc
+        log.debug("%s %s -> %d", method, _loggable(url), response.status_code)
+        keep_open = False
+        try:
+            result = read(response)
+            keep_open = stream
+            return result
+        except requests.RequestException as exc:
+            raise error_for_exception(exc, host) from exc
+        except MeshyError as error:
+            self._redact(error)
+            raise
+        finally:
+            if not keep_open:
+                response.close()
+
+    def _redact(self, error: MeshyError) -> None:
+        """Belt and braces: a server message that echoes the key must not carry it on."""
+        if self._secret and self._secret in str(error):
+            error.args = (str(error).replace(self._secret, "***"),)
+
+
+def _loggable(url: str) -> str:
+    """The URL without its query: signed asset parameters stay out of logs."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"

@@ -1,0 +1,431 @@
+"""Check a request body before anything is sent, so bad input costs nothing.
+
+``validate(kind, body)`` returns a cleaned copy of the body or raises ValidationError
+with a sentence that names the field. Local files (paths or bytes) become data URIs:
+images must be PNG or JPEG and models GLB, judged by their bytes, never by their name.
+``http(s)`` URLs pass through; data URIs are decoded and checked like files.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+import struct
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import ValidationError
+from .tasks import TaskKind
+
+MAX_PROMPT_CHARS = 600
+MIN_POLYCOUNT = 100
+MAX_POLYCOUNT = 300_000
+MAX_IMAGES = 4
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_MODEL_BYTES = 100 * 1024 * 1024
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+GLB_MAGIC = b"glTF"
+
+AI_MODELS = ("meshy-4", "meshy-5", "meshy-6", "latest")
+TOPOLOGIES = ("quad", "triangle")
+SYMMETRY_MODES = ("off", "auto", "on")
+POSE_MODES = ("a-pose", "t-pose", "")
+MODEL_TYPES = ("standard", "lowpoly")
+ART_STYLES = ("realistic", "sculpture")
+ORIGINS = ("bottom", "center")
+FORMATS = ("glb", "obj", "fbx", "stl", "usdz", "3mf")
+POST_PROCESS_OPERATIONS = ("change_fps", "fbx2usdz", "extract_armature")
+POST_PROCESS_FPS = (24, 25, 30, 60)
+
+_IMAGE_MIMES = {"image/png": PNG_MAGIC, "image/jpeg": JPEG_MAGIC}
+_MODEL_MIMES = ("application/octet-stream", "model/gltf-binary")
+_DATA_URI = re.compile(r"data:([\w.+-]+/[\w.+-]+)((?:;[\w.+-]+=[^;,]*)*);base64,(.*)", re.IGNORECASE | re.DOTALL)
+
+Check = Callable[[str, Any], Any]
+
+
+def _fail(message: str, field: str) -> ValidationError:
+    return ValidationError(message, field=field)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+# -- files and data URIs ------------------------------------------------------------
+
+
+def _sniff_image(data: bytes) -> str:
+    """The image's MIME type by its first bytes, or "" when it is not PNG or JPEG."""
+    for mime, magic in _IMAGE_MIMES.items():
+        if data.startswith(magic):
+            return mime
+    return ""
+
+
+def _is_glb(data: bytes) -> bool:
+    return len(data) >= 12 and data[:4] == GLB_MAGIC and struct.unpack_from("<I", data, 4)[0] == 2
+
+
+def _too_big(name: str, size: int, limit: int, what: str, field: str) -> ValidationError:
+    return _fail(f"'{name}' is {_megabytes(size)}; {what}s sent to Meshy may be at most {_megabytes(limit)}.", field)
+
+
+def _read_local(path: Path, limit: int, what: str, field: str) -> bytes:
+    if not path.is_file():
+        raise _fail(f"{what.capitalize()} file not found: {path}", field)
+    size = path.stat().st_size
+    if size > limit:
+        raise _too_big(path.name, size, limit, what, field)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _fail(f"Could not read '{path}': {exc.strerror or exc}.", field) from exc
+
+
+def _image_mime(data: bytes, name: str, field: str) -> str:
+    """The MIME type of image ``data`` after checking its size and kind."""
+    if len(data) > MAX_IMAGE_BYTES:
+        raise _too_big(name, len(data), MAX_IMAGE_BYTES, "image", field)
+    mime = _sniff_image(data)
+    if not mime:
+        raise _fail(f"'{name}' is not a PNG or JPEG image (judged by its contents); Meshy accepts only those.", field)
+    return mime
+
+
+def _check_model(data: bytes, name: str, field: str, action: str) -> None:
+    if len(data) > MAX_MODEL_BYTES:
+        raise _too_big(name, len(data), MAX_MODEL_BYTES, "model", field)
+    if not _is_glb(data):
+        raise _fail(f"{action} needs a GLB model (binary glTF 2.0); '{name}' is not one.", field)
+
+
+def _data_uri(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _decode_data_uri(uri: str, allowed: Sequence[str], limit: int, field: str) -> tuple[str, bytes]:
+    match = _DATA_URI.fullmatch(uri)
+    if not match:
+        raise _fail(f"'{field}' is not a base64 data URI (data:<type>;base64,<data>).", field)
+    mime, payload = match.group(1).lower(), match.group(3)
+    if mime not in allowed:
+        raise _fail(f"'{field}' is a data URI of type {mime!r}; allowed types: {', '.join(allowed)}.", field)
+    if len(payload) * 3 // 4 > limit:
+        raise _fail(f"'{field}' holds more than {_megabytes(limit)}, the most Meshy accepts.", field)
+    try:
+        return mime, base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise _fail(f"'{field}' is a data URI whose base64 data is damaged.", field) from None
+
+
+def _is_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def _reference(value: Any, field: str) -> str | Path | bytes:
+    """A URL or data URI (str), a local file (Path) or raw bytes, or ValidationError."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(f"'{field}' must be a file, a URL or a data URI.", field)
+    value = value.strip()
+    if _is_url(value) or value[:5].lower() == "data:":
+        return value
+    if "://" in value:
+        raise _fail(f"'{field}' must be an http(s) URL, a data URI or a local file; got {value!r}.", field)
+    return Path(value).expanduser()
+
+
+def image_to_data_uri(path: str | Path, field: str = "image_url") -> str:
+    """A PNG or JPEG file as a ``data:image/…;base64,`` URI, checked by its bytes."""
+    file = Path(path).expanduser()
+    data = _read_local(file, MAX_IMAGE_BYTES, "image", field)
+    return _data_uri(_image_mime(data, file.name, field), data)
+
+
+def _image(field: str, value: Any) -> str:
+    ref = _reference(value, field)
+    if isinstance(ref, Path):
+        return image_to_data_uri(ref, field)
+    if isinstance(ref, bytes):
+        return _data_uri(_image_mime(ref, "the image", field), ref)
+    if _is_url(ref):
+        return ref
+    declared, data = _decode_data_uri(ref, tuple(_IMAGE_MIMES), MAX_IMAGE_BYTES, field)
+    if _image_mime(data, field, field) != declared:
+        raise _fail(f"'{field}' says it is {declared} but its data is a different kind of image.", field)
+    return ref
+
+
+def _model(action: str) -> Check:
+    def check(field: str, value: Any) -> str:
+        ref = _reference(value, field)
+        if isinstance(ref, str) and _is_url(ref):
+            return ref
+        if isinstance(ref, str):
+            _, data = _decode_data_uri(ref, _MODEL_MIMES, MAX_MODEL_BYTES, field)
+            _check_model(data, field, field, action)
+            return ref
+        name = ref.name if isinstance(ref, Path) else "the model"
+        data = _read_local(ref, MAX_MODEL_BYTES, "model", field) if isinstance(ref, Path) else ref
+        _check_model(data, name, field, action)
+        return _data_uri("application/octet-stream", data)
+
+    return check
+
+
+# -- field checks -------------------------------------------------------------------
+
+
+def _text(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail(f"'{field}' must be text.", field)
+    if not value.strip():
+        raise _fail(f"'{field}' is empty: write a short description (at most {MAX_PROMPT_CHARS} characters).", field)
+    if len(value) > MAX_PROMPT_CHARS:
+        raise _fail(f"'{field}' is {len(value)} characters long; Meshy accepts at most {MAX_PROMPT_CHARS}.", field)
+    return value
+
+
+def _choice(allowed: Sequence[Any]) -> Check:
+    def check(field: str, value: Any) -> Any:
+        if isinstance(value, bool) or value not in allowed:
+            listed = ", ".join(repr(a) for a in allowed)
+            raise _fail(f"'{field}' must be one of {listed} (got {value!r}).", field)
+        return value
+
+    return check
+
+
+def _flag(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(f"'{field}' must be true or false (got {value!r}).", field)
+    return value
+
+
+def _whole(field: str, value: Any, low: int, high: int | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        span = f"from {low:,} to {high:,}" if high is not None else f"of at least {low}"
+        raise _fail(f"'{field}' must be a whole number {span} (got {value!r}).", field)
+    return value
+
+
+def _polycount(field: str, value: Any) -> int:
+    return _whole(field, value, MIN_POLYCOUNT, MAX_POLYCOUNT)
+
+
+def _count(field: str, value: Any) -> int:
+    return _whole(field, value, 0, None)
+
+
+def _number(minimum: float, inclusive: bool) -> Check:
+    def check(field: str, value: Any) -> float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or (value < minimum if inclusive else value <= minimum):
+            bound = f"at least {minimum:g}" if inclusive else f"greater than {minimum:g}"
+            raise _fail(f"'{field}' must be a number {bound} (got {value!r}).", field)
+        return value
+
+    return check
+
+
+def _task_id(field: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(f"'{field}' must be the id of a Meshy task.", field)
+    return value.strip()
+
+
+def _formats(field: str, value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+        raise _fail(f"'{field}' must be a list of formats chosen from {', '.join(FORMATS)}.", field)
+    for item in value:
+        if item not in FORMATS:
+            raise _fail(f"'{field}' has unknown format {item!r}; allowed: {', '.join(FORMATS)}.", field)
+    return list(dict.fromkeys(value))
+
+
+def _images(field: str, value: Any) -> list[str]:
+    if isinstance(value, (str, bytes, Path)) or not isinstance(value, Sequence):
+        raise _fail(f"'{field}' must be a list of 1 to {MAX_IMAGES} images.", field)
+    if not 1 <= len(value) <= MAX_IMAGES:
+        raise _fail(f"Multi-image to 3D needs 1 to {MAX_IMAGES} images of the same object; got {len(value)}.", field)
+    return [_image(field, item) for item in value]
+
+
+_POST_PROCESS: dict[str, Check] = {
+    "operation_type": _choice(POST_PROCESS_OPERATIONS),
+    "fps": _choice(POST_PROCESS_FPS),
+}
+
+
+def _post_process(field: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(f"'{field}' must be an object with 'operation_type' and optionally 'fps'.", field)
+    if "operation_type" not in value:
+        raise _fail(f"'{field}' needs an 'operation_type' ({', '.join(POST_PROCESS_OPERATIONS)}).", field)
+    return _check_fields(value, _POST_PROCESS, f"'{field}'")
+
+
+# -- schemas ------------------------------------------------------------------------
+
+_GENERATION: dict[str, Check] = {
+    "ai_model": _choice(AI_MODELS),
+    "topology": _choice(TOPOLOGIES),
+    "target_polycount": _polycount,
+    "symmetry_mode": _choice(SYMMETRY_MODES),
+    "should_remesh": _flag,
+    "pose_mode": _choice(POSE_MODES),
+    "model_type": _choice(MODEL_TYPES),
+    "moderation": _flag,
+    "target_formats": _formats,
+    "auto_size": _flag,
+    "origin_at": _choice(ORIGINS),
+}
+_TEXTURING: dict[str, Check] = {
+    "enable_pbr": _flag,
+    "hd_texture": _flag,
+    "texture_prompt": _text,
+    "texture_image_url": _image,
+    "remove_lighting": _flag,
+}
+_IMAGE_OPTIONS: dict[str, Check] = {
+    **_GENERATION,
+    **_TEXTURING,
+    "save_pre_remeshed_model": _flag,
+    "should_texture": _flag,
+    "image_enhancement": _flag,
+}
+
+PREVIEW_FIELDS: dict[str, Check] = {
+    **_GENERATION,
+    "prompt": _text,
+    "art_style": _choice(ART_STYLES),
+    "negative_prompt": _text,
+    "seed": _count,
+    "alpha_thumbnail": _flag,
+}
+REFINE_FIELDS: dict[str, Check] = {
+    **_TEXTURING,
+    "preview_task_id": _task_id,
+    "ai_model": _choice(AI_MODELS),
+    "moderation": _flag,
+    "target_formats": _formats,
+}
+_SCHEMAS: dict[TaskKind, dict[str, Check]] = {
+    TaskKind.IMAGE_TO_3D: {**_IMAGE_OPTIONS, "image_url": _image, "input_task_id": _task_id},
+    TaskKind.MULTI_IMAGE_TO_3D: {**_IMAGE_OPTIONS, "image_urls": _images},
+    TaskKind.RIGGING: {
+        "input_task_id": _task_id,
+        "model_url": _model("Rigging"),
+        "height_meters": _number(0, inclusive=False),
+        "texture_image_url": _image,
+    },
+    TaskKind.ANIMATION: {"rig_task_id": _task_id, "action_id": _count, "post_process": _post_process},
+    TaskKind.RETEXTURE: {
+        "input_task_id": _task_id,
+        "model_url": _model("Retexture"),
+        "text_style_prompt": _text,
+        "image_style_url": _image,
+        "ai_model": _choice(AI_MODELS),
+        "enable_original_uv": _flag,
+        "enable_pbr": _flag,
+        "hd_texture": _flag,
+        "remove_lighting": _flag,
+        "target_formats": _formats,
+    },
+    TaskKind.REMESH: {
+        "input_task_id": _task_id,
+        "model_url": _model("Remesh"),
+        "target_formats": _formats,
+        "topology": _choice(TOPOLOGIES),
+        "target_polycount": _polycount,
+        "resize_height": _number(0, inclusive=True),
+        "origin_at": _choice(ORIGINS),
+    },
+}
+
+
+def _check_fields(body: Mapping[str, Any], schema: Mapping[str, Check], label: str) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for name, value in body.items():
+        check = schema.get(name)
+        if check is None:
+            known = ", ".join(sorted(schema))
+            raise _fail(f"unknown option '{name}' for {label} (known options: {known}).", str(name))
+        cleaned[name] = check(name, value)
+    return cleaned
+
+
+def _require(body: Mapping[str, Any], field: str, message: str) -> None:
+    if field not in body:
+        raise _fail(message, field)
+
+
+def _one_model_source(body: Mapping[str, Any], action: str) -> None:
+    has_task, has_model = "input_task_id" in body, "model_url" in body
+    if has_task == has_model:
+        raise _fail(
+            f"{action} needs exactly one model: 'input_task_id' (a finished Meshy task) or 'model_url' "
+            "(a GLB file or URL).",
+            "model_url",
+        )
+
+
+def _texturing_needs_texture(body: Mapping[str, Any]) -> None:
+    if body.get("should_texture") is not False:
+        return
+    for field in ("enable_pbr", "texture_prompt", "texture_image_url"):
+        if body.get(field) not in (None, False):
+            raise _fail(f"'{field}' needs 'should_texture': it only applies when the model is textured.", field)
+
+
+def _label(kind: TaskKind, body: Mapping[str, Any]) -> str:
+    label = kind.label[0].lower() + kind.label[1:]
+    return f"{label} {body['mode']}" if kind is TaskKind.TEXT_TO_3D else label
+
+
+def validate(kind: TaskKind, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The cleaned body for a create request of ``kind``, or ValidationError naming the field.
+
+    Options set to None count as not given.
+    """
+    given = {name: value for name, value in body.items() if value is not None}
+    if kind is TaskKind.TEXT_TO_3D:
+        mode = given.pop("mode", None)
+        if mode not in ("preview", "refine"):
+            raise _fail(f"'mode' must be 'preview' or 'refine' (got {mode!r}).", "mode")
+        schema = PREVIEW_FIELDS if mode == "preview" else REFINE_FIELDS
+        cleaned = {"mode": mode, **_check_fields(given, schema, _label(kind, body))}
+        if mode == "preview":
+            _require(cleaned, "prompt", "Text to 3D needs a 'prompt' describing the model.")
+        else:
+            _require(cleaned, "preview_task_id", "Refine needs 'preview_task_id', the id of a finished preview task.")
+        return cleaned
+    cleaned = _check_fields(given, _SCHEMAS[kind], _label(kind, body))
+    if kind is TaskKind.IMAGE_TO_3D:
+        if ("image_url" in cleaned) == ("input_task_id" in cleaned):
+            raise _fail("Image to 3D needs exactly one input: 'image_url' (an image) or 'input_task_id'.", "image_url")
+        _texturing_needs_texture(cleaned)
+    elif kind is TaskKind.MULTI_IMAGE_TO_3D:
+        _require(cleaned, "image_urls", f"Multi-image to 3D needs 'image_urls': 1 to {MAX_IMAGES} images.")
+        _texturing_needs_texture(cleaned)
+    elif kind is TaskKind.RIGGING:
+        _one_model_source(cleaned, "Rigging")
+    elif kind is TaskKind.ANIMATION:
+        _require(cleaned, "rig_task_id", "Animation needs 'rig_task_id', the id of a finished rigging task.")
+        _require(cleaned, "action_id", "Animation needs 'action_id', a number from Meshy's animation library.")
+    elif kind is TaskKind.RETEXTURE:
+        _one_model_source(cleaned, "Retexture")
+        if "text_style_prompt" not in cleaned and "image_style_url" not in cleaned:
+            raise _fail("Retexture needs a style: 'text_style_prompt' or 'image_style_url'.", "text_style_prompt")
+    elif kind is TaskKind.REMESH:
+        _one_model_source(cleaned, "Remesh")
+    return cleaned
