@@ -1,0 +1,1 @@
+"""Jobs: one user request, possibly several Meshy tasks, run off Blender's main thread."""

@@ -1,0 +1,148 @@
+"""What a job is: one user request, made of one or more Meshy tasks (stages).
+
+A job is plain data so that it can be written to the ledger and read back after a
+restart. Stage bodies hold what the user asked for with *local paths*, never data URIs
+(they are converted when the request is sent) and never the API key.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..api.tasks import TaskKind
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"  # waiting for a worker thread
+    WAITING_FOR_SLOT = "waiting_for_slot"  # the Meshy account's task queue is full
+    SUBMITTING = "submitting"
+    RUNNING = "running"  # a Meshy task is pending or in progress
+    DOWNLOADING = "downloading"
+    READY = "ready"  # files downloaded, waiting for the main thread to import them
+    IMPORTED = "imported"
+    DONE = "done"  # finished without import (headless `-o file.glb`)
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (JobState.IMPORTED, JobState.DONE, JobState.FAILED, JobState.CANCELED)
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS = {
+    JobState.QUEUED: "Queued",
+    JobState.WAITING_FOR_SLOT: "Waiting for a free Meshy slot",
+    JobState.SUBMITTING: "Submitting",
+    JobState.RUNNING: "Generating",
+    JobState.DOWNLOADING: "Downloading",
+    JobState.READY: "Importing",
+    JobState.IMPORTED: "Imported",
+    JobState.DONE: "Done",
+    JobState.FAILED: "Failed",
+    JobState.CANCELED: "Canceled",
+}
+
+
+@dataclass
+class Stage:
+    """One Meshy task of a job."""
+
+    kind: TaskKind
+    body: dict[str, Any]
+    #: Field of ``body`` that receives the previous stage's task id (e.g. ``preview_task_id``).
+    link_field: str = ""
+    task_id: str = ""
+    #: Epoch ms when the create request was sent. Set with no ``task_id`` after a crash,
+    #: it means the create may have reached Meshy: look for the task before creating again.
+    create_sent_ms: int = 0
+    status: str = ""
+    progress: int = 0
+    preceding_tasks: int = 0
+    estimated_credits: int = 0
+    consumed_credits: int | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind.name
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Stage:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["kind"] = TaskKind[data["kind"]]
+        return cls(**fields)
+
+
+@dataclass
+class Job:
+    """A user request and everything known about its progress."""
+
+    name: str
+    kind: str  # "text", "image", "multi-image", "rig", "animate", "retexture", "refine", "import"
+    stages: list[Stage]
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    state: JobState = JobState.QUEUED
+    created_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    #: Import into the scene when finished (False for headless `-o model.glb`).
+    import_result: bool = True
+    message: str = ""
+    error: str = ""
+    error_code: str = ""
+    download_fraction: float = 0.0
+    #: Downloaded files by role: "model", and for a rig "walking", "running".
+    files: dict[str, str] = field(default_factory=dict)
+    imported_objects: list[str] = field(default_factory=list)
+
+    @property
+    def current_stage(self) -> Stage:
+        for stage in self.stages:
+            if not stage.succeeded:
+                return stage
+        return self.stages[-1]
+
+    @property
+    def final_task_id(self) -> str:
+        return self.stages[-1].task_id
+
+    @property
+    def progress(self) -> float:
+        """Overall progress 0–1 across stages and the download."""
+        if self.state in (JobState.READY, JobState.IMPORTED, JobState.DONE):
+            return 1.0
+        done = sum(1.0 if s.succeeded else s.progress / 100.0 for s in self.stages)
+        if self.state is JobState.DOWNLOADING:
+            done = len(self.stages) * (0.95 + 0.05 * self.download_fraction)
+        return min(1.0, done / max(1, len(self.stages)))
+
+    @property
+    def estimated_credits(self) -> int:
+        return sum(s.estimated_credits for s in self.stages)
+
+    @property
+    def consumed_credits(self) -> int:
+        return sum(s.consumed_credits or 0 for s in self.stages)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = self.state.value
+        data["stages"] = [s.to_dict() for s in self.stages]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["stages"] = [Stage.from_dict(s) for s in data["stages"]]
+        fields["state"] = JobState(data["state"])
+        return cls(**fields)

@@ -1,0 +1,125 @@
+"""Turn a user's request into a Job: its stages, validated before anything is sent.
+
+Every builder validates each stage's request with the API layer's rules, so bad input
+is refused with a specific message on the spot (nothing sent, nothing paid) and the
+job that is returned can be submitted as is. Linked stages (refine after preview) are
+validated with a placeholder for the task id they will receive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..api import validation
+from ..api.costs import estimate_credits
+from ..api.errors import ValidationError
+from ..api.tasks import TaskKind
+from .model import Job, Stage
+
+MAX_NAME_CHARS = 48
+_LINK_PLACEHOLDER = "pending-task-id"
+
+
+def display_name(text: str, fallback: str) -> str:
+    """A short, readable object name from a prompt or file name."""
+    words = re.sub(r"[^\w\s-]", " ", text).split()
+    name = " ".join(words)[:MAX_NAME_CHARS].strip()
+    return name or fallback
+
+
+def _stage(kind: TaskKind, body: dict[str, Any], link_field: str = "") -> Stage:
+    checked = dict(body)
+    if link_field:
+        checked[link_field] = _LINK_PLACEHOLDER
+    validation.validate(kind, checked)
+    return Stage(kind=kind, body=dict(body), link_field=link_field, estimated_credits=estimate_credits(kind, checked))
+
+
+def text_job(
+    prompt: str,
+    *,
+    refine: bool = False,
+    preview: dict[str, Any] | None = None,
+    refine_options: dict[str, Any] | None = None,
+    name: str = "",
+) -> Job:
+    """Text to 3D: a preview mesh, then (with ``refine``) the textured model."""
+    stages = [_stage(TaskKind.TEXT_TO_3D, {"mode": "preview", "prompt": prompt, **(preview or {})})]
+    if refine:
+        stages.append(_stage(TaskKind.TEXT_TO_3D, {"mode": "refine", **(refine_options or {})}, "preview_task_id"))
+    return Job(name=name or display_name(prompt, "Meshy model"), kind="text", stages=stages)
+
+
+def refine_job(preview_task_id: str, *, name: str, options: dict[str, Any] | None = None) -> Job:
+    """Texture a finished preview (the "Refine" action on a preview job)."""
+    if not preview_task_id:
+        raise ValidationError("Refine needs a finished preview: generate a preview first.", field="preview_task_id")
+    body = {"mode": "refine", "preview_task_id": preview_task_id, **(options or {})}
+    return Job(name=name, kind="refine", stages=[_stage(TaskKind.TEXT_TO_3D, body)])
+
+
+def image_job(images: Sequence[str | Path], *, options: dict[str, Any] | None = None, name: str = "") -> Job:
+    """One image → Image to 3D; two to four views of one object → Multi-image to 3D."""
+    paths = [str(image) for image in images]
+    first = paths[0] if paths else ""
+    fallback = "Meshy model" if first.startswith("data:") else display_name(Path(first).stem, "Meshy model")
+    if len(paths) == 1:
+        stage = _stage(TaskKind.IMAGE_TO_3D, {"image_url": paths[0], **(options or {})})
+        return Job(name=name or fallback, kind="image", stages=[stage])
+    stage = _stage(TaskKind.MULTI_IMAGE_TO_3D, {"image_urls": paths, **(options or {})})
+    return Job(name=name or fallback, kind="multi-image", stages=[stage])
+
+
+def _model_source(model: str | Path | None, input_task_id: str | None, action: str) -> dict[str, Any]:
+    if bool(model) == bool(input_task_id):
+        raise ValidationError(f"{action} needs exactly one model: a selected mesh / GLB file, or a finished task.")
+    return {"model_url": str(model)} if model else {"input_task_id": input_task_id}
+
+
+def rig_job(
+    *,
+    model: str | Path | None = None,
+    input_task_id: str | None = None,
+    height_meters: float = 1.7,
+    options: dict[str, Any] | None = None,
+    name: str = "Rigged character",
+) -> Job:
+    """Rig a humanoid; the result is imported with its walking and running clips."""
+    body = {**_model_source(model, input_task_id, "Rigging"), "height_meters": height_meters, **(options or {})}
+    return Job(name=name, kind="rig", stages=[_stage(TaskKind.RIGGING, body)])
+
+
+def animate_job(
+    rig_task_id: str, action_id: int, *, options: dict[str, Any] | None = None, name: str = "Animated character"
+) -> Job:
+    body = {"rig_task_id": rig_task_id, "action_id": action_id, **(options or {})}
+    return Job(name=name, kind="animate", stages=[_stage(TaskKind.ANIMATION, body)])
+
+
+def retexture_job(
+    *,
+    model: str | Path | None = None,
+    input_task_id: str | None = None,
+    text_style_prompt: str = "",
+    image_style: str = "",
+    options: dict[str, Any] | None = None,
+    name: str = "",
+) -> Job:
+    body = _model_source(model, input_task_id, "Retexture")
+    if text_style_prompt:
+        body["text_style_prompt"] = text_style_prompt
+    if image_style:
+        body["image_style_url"] = image_style
+    body.update(options or {})
+    fallback = display_name(text_style_prompt, "Retextured model")
+    return Job(name=name or fallback, kind="retexture", stages=[_stage(TaskKind.RETEXTURE, body)])
+
+
+def existing_task_job(kind: TaskKind, task_id: str, *, name: str) -> Job:
+    """Download and import a task that already exists on Meshy (task browser, ``--task-id``)."""
+    if not task_id:
+        raise ValidationError("No task id given.", field="task_id")
+    return Job(name=name, kind="import", stages=[Stage(kind=kind, body={}, task_id=task_id)])

@@ -1,0 +1,296 @@
+"""Run one job to the end on a worker thread: create, watch, download.
+
+The runner never touches bpy. It mutates only its own job and reports every change
+through ``notify(persist)``; the manager saves the ledger and wakes the pump. It is
+written to be restarted at any point: a stage with a task id is watched, not created
+again; a stage whose create may have reached Meshy is looked up first; files already
+downloaded and verified are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ..api.download import is_valid_glb
+from ..api.errors import (
+    AssetExpiredError,
+    CancelledError,
+    DownloadError,
+    MeshyError,
+    NetworkError,
+    QueueFullError,
+    RateLimitError,
+    ResultExpiredError,
+    ServerError,
+)
+from ..api.tasks import Task, TaskKind
+from .model import Job, JobState, Stage
+from .recovery import find_created_task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    use_sse: bool = True
+    poll_interval: float = 2.0
+    #: Longest a single task may take on Meshy before we give up watching it.
+    task_timeout: float = 3600.0
+    #: Longest we wait for a free slot when the account's queue is full.
+    slot_wait_timeout: float = 3600.0
+    #: How long connection problems may last before the job is reported failed.
+    transient_window: float = 600.0
+    max_download_bytes: int = 2 * 1024**3
+    #: Create attempts after ambiguous failures (each preceded by a lookup).
+    create_attempts: int = 3
+    backoff_base: float = 1.0
+    backoff_max: float = 30.0
+
+
+class Client(Protocol):
+    """The part of MeshyClient a runner uses."""
+
+    def create_task(self, kind: TaskKind, body: dict) -> str: ...
+    def get_task(self, kind: TaskKind, task_id: str) -> Task: ...
+    def list_tasks(
+        self, kind: TaskKind, *, page_num: int = 1, page_size: int = 10, sort_by: str = "-created_at"
+    ) -> list[Task]: ...
+    def wait_for_task(
+        self,
+        kind: TaskKind,
+        task_id: str,
+        *,
+        cancel: threading.Event | None = None,
+        on_update: Callable[[Task], None] | None = None,
+        use_sse: bool = True,
+        poll_interval: float = 2.0,
+        timeout: float = 3600.0,
+    ) -> Task: ...
+    def download(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        progress: Callable[[int, int | None], None] | None = None,
+        cancel: threading.Event | None = None,
+        max_bytes: int = ...,
+        expect_glb: bool = True,
+    ) -> Path: ...
+
+
+def _refusal_message(error: QueueFullError | RateLimitError) -> str:
+    if isinstance(error, QueueFullError):
+        return "Meshy queue is full; waiting for a free slot…"
+    return "Meshy asked us to slow down; retrying shortly…"
+
+
+class JobRunner:
+    def __init__(
+        self,
+        client: Client,
+        job: Job,
+        *,
+        job_dir: Path,
+        cancel: threading.Event,
+        notify: Callable[[bool], None],
+        claimed_task_ids: Callable[[], Collection[str]],
+        settings: RunSettings,
+    ) -> None:
+        self.client = client
+        self.job = job
+        self.job_dir = job_dir
+        self.cancel = cancel
+        self.notify = notify
+        self.claimed_task_ids = claimed_task_ids
+        self.settings = settings
+        self._final_task: Task | None = None
+
+    # -- entry point -------------------------------------------------------------
+    def run(self) -> None:
+        """Carry the job as far as it goes; errors end up on the job, never raised."""
+        try:
+            for index, stage in enumerate(self.job.stages):
+                if stage.succeeded and index < len(self.job.stages) - 1:
+                    continue
+                if stage.link_field and not stage.body.get(stage.link_field):
+                    stage.body[stage.link_field] = self.job.stages[index - 1].task_id
+                if not stage.task_id:
+                    self._create(stage)
+                self._final_task = self._watch(stage)
+            self._download_results()
+            self._set_state(JobState.READY if self.job.import_result else JobState.DONE, "")
+        except CancelledError:
+            raise  # the manager decides: user cancel or shutdown
+        except MeshyError as error:
+            self.job.error = str(error)
+            self.job.error_code = getattr(error, "code", "") or ""
+            self._set_state(JobState.FAILED, str(error))
+        except Exception as error:  # a bug must not kill the worker or lose the job silently
+            log.exception("Meshy job %s failed unexpectedly", self.job.id)
+            self.job.error = f"Unexpected error: {type(error).__name__}: {error}"
+            self._set_state(JobState.FAILED, self.job.error)
+
+    # -- helpers -----------------------------------------------------------------
+    def _set_state(self, state: JobState, message: str, *, persist: bool = True) -> None:
+        self.job.state = state
+        self.job.message = message or state.label
+        self.notify(persist)
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait without ignoring cancel; raises CancelledError when cancelled."""
+        if self.cancel.wait(max(0.0, seconds)):
+            raise CancelledError("Canceled.")
+
+    def _backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(self.settings.backoff_max, self.settings.backoff_base * 2**attempt))
+
+    def _check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise CancelledError("Canceled.")
+
+    # -- create ------------------------------------------------------------------
+    def _create(self, stage: Stage) -> None:
+        """Create the stage's task exactly once, waiting for a queue slot when needed."""
+        slot_deadline = time.monotonic() + self.settings.slot_wait_timeout
+        slot_attempt = 0
+        ambiguous_failures = 0
+        while True:
+            self._check_cancel()
+            if stage.create_sent_ms and self._adopt_earlier_create(stage):
+                return
+            self._set_state(JobState.SUBMITTING, f"Submitting {stage.kind.label}…")
+            stage.create_sent_ms = int(time.time() * 1000)
+            self.notify(True)  # on disk before the request leaves: a crash now is recoverable
+            try:
+                stage.task_id = self.client.create_task(stage.kind, stage.body)
+            except (QueueFullError, RateLimitError) as error:
+                stage.create_sent_ms = 0  # a 429 is a certain refusal: nothing to look up
+                if time.monotonic() > slot_deadline:
+                    raise
+                self._set_state(JobState.WAITING_FOR_SLOT, _refusal_message(error))
+                self._sleep(error.retry_after or max(2.0, self._backoff(slot_attempt)))
+                slot_attempt += 1
+                continue
+            except (NetworkError, ServerError) as error:
+                if isinstance(error, NetworkError) and not error.maybe_sent:
+                    stage.create_sent_ms = 0
+                ambiguous_failures += 1
+                if ambiguous_failures >= self.settings.create_attempts:
+                    raise
+                self._set_state(JobState.SUBMITTING, f"Connection problem ({error}); checking with Meshy…")
+                self._sleep(self._backoff(ambiguous_failures))
+                continue
+            self._set_state(JobState.RUNNING, f"{stage.kind.label} submitted")
+            return
+
+    def _adopt_earlier_create(self, stage: Stage) -> bool:
+        task_id = find_created_task(self.client, stage, self.claimed_task_ids())
+        if task_id:
+            log.info("Meshy job %s: adopted task %s created by an earlier attempt", self.job.id, task_id)
+            stage.task_id = task_id
+            self.notify(True)
+        return bool(task_id)
+
+    # -- watch -------------------------------------------------------------------
+    def _watch(self, stage: Stage) -> Task:
+        """Wait for the stage's task to finish, riding out connection problems."""
+        self._set_state(JobState.RUNNING, f"{stage.kind.label}: waiting for Meshy")
+        transient_deadline: float | None = None
+        attempt = 0
+        while True:
+            self._check_cancel()
+            try:
+                task = self.client.wait_for_task(
+                    stage.kind,
+                    stage.task_id,
+                    cancel=self.cancel,
+                    on_update=lambda t: self._on_update(stage, t),
+                    use_sse=self.settings.use_sse,
+                    poll_interval=self.settings.poll_interval,
+                    timeout=self.settings.task_timeout,
+                )
+            except (NetworkError, ServerError) as error:
+                now = time.monotonic()
+                transient_deadline = transient_deadline or now + self.settings.transient_window
+                if now > transient_deadline:
+                    raise
+                self.job.message = f"Connection problem, retrying: {error}"
+                self.notify(False)
+                self._sleep(self._backoff(attempt))
+                attempt += 1
+                continue
+            self._on_update(stage, task)
+            return task
+
+    def _on_update(self, stage: Stage, task: Task) -> None:
+        stage.status = task.status.value
+        stage.progress = task.progress
+        stage.preceding_tasks = task.preceding_tasks
+        if task.consumed_credits is not None:
+            stage.consumed_credits = task.consumed_credits
+        if task.status.value == "PENDING" and task.preceding_tasks:
+            self.job.message = f"{stage.kind.label}: {task.preceding_tasks} tasks ahead in Meshy's queue"
+        else:
+            self.job.message = f"{stage.kind.label}: {task.progress}%"
+        self.notify(task.is_terminal)
+
+    # -- download ----------------------------------------------------------------
+    def _download_results(self) -> None:
+        stage = self.job.stages[-1]
+        task = self._final_task or self.client.get_task(stage.kind, stage.task_id)
+        targets = self._targets(task)
+        self._set_state(JobState.DOWNLOADING, "Downloading the model…")
+        for role in targets:
+            dest = self.job_dir / f"{role}.glb"
+            if dest.is_file() and is_valid_glb(dest):
+                self.job.files[role] = str(dest)
+                continue
+            task = self._download_one(stage, task, role, dest)
+            self.job.files[role] = str(dest)
+            self.notify(True)
+
+    def _targets(self, task: Task) -> dict[str, str]:
+        if task.expired(int(time.time() * 1000)):
+            raise ResultExpiredError(
+                f"The result of Meshy task {task.id} has expired (Meshy keeps results for 3 days); generate it again."
+            )
+        if not task.glb_url:
+            raise DownloadError(f"Meshy finished task {task.id} but gave no GLB model to download.")
+        return {"model": task.glb_url, **task.animation_glb_urls}
+
+    def _download_one(self, stage: Stage, task: Task, role: str, dest: Path) -> Task:
+        """Download one file, renewing expired URLs and retrying broken transfers."""
+        attempt = 0
+        while True:
+            url = self._targets(task)[role]
+            try:
+                self.client.download(
+                    url,
+                    dest,
+                    progress=self._on_download_progress,
+                    cancel=self.cancel,
+                    max_bytes=self.settings.max_download_bytes,
+                )
+                return task
+            except AssetExpiredError:
+                if attempt >= 3:
+                    raise
+                task = self.client.get_task(stage.kind, stage.task_id)  # fresh signed URLs
+            except (DownloadError, NetworkError) as error:
+                if attempt >= 3:
+                    raise
+                self.job.message = f"Download interrupted ({error}); retrying…"
+                self.notify(False)
+                self._sleep(self._backoff(attempt))
+            attempt += 1
+
+    def _on_download_progress(self, done: int, total: int | None) -> None:
+        self.job.download_fraction = done / total if total else 0.0
+        self.notify(False)
