@@ -1,0 +1,117 @@
+"""The pump: the only place where job results reach Blender's data, on the main thread.
+
+Each tick imports at most one finished job (so a batch of imports never freezes the UI
+for more than one import) and asks the sidebar to redraw when something changed. The
+GUI drives it with a persistent ``bpy.app.timers`` timer; headless Blender never fires
+timers, so ``run_until`` drives the very same tick in a loop. One code path, two drivers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import bpy
+
+from ..api.errors import MeshyError
+from ..jobs.manager import JobManager
+from ..jobs.model import Job
+from . import importer, session
+
+log = logging.getLogger(__name__)
+
+ACTIVE_INTERVAL = 0.1
+IDLE_INTERVAL = 0.5
+
+#: Called after each import with (job, result); the headless command uses it.
+import_listeners: list[Callable[[Job, importer.ImportResult], None]] = []
+
+_last_version = -1
+
+
+def import_job(manager: JobManager, job: Job) -> None:
+    """Import a downloaded job once: objects already tagged with its id are not imported again."""
+    existing = importer.find_imported(job.id)
+    if existing:
+        manager.mark_imported(job, [obj.name for obj in existing])
+        return
+    clips = [Path(job.files[role]) for role in ("walking", "running") if role in job.files]
+    tags: dict[str, str | int | float] = {
+        "meshy_task_id": job.final_task_id,
+        "meshy_kind": job.kind,
+        "meshy_name": job.name,
+    }
+    prompt = job.stages[0].body.get("prompt") or job.stages[-1].body.get("text_style_prompt")
+    if prompt:
+        tags["meshy_prompt"] = str(prompt)
+    try:
+        result = importer.import_glb(
+            Path(job.files["model"]), job_id=job.id, display_name=job.name, tags=tags, extra_actions_from=clips
+        )
+    except (MeshyError, RuntimeError, OSError, KeyError) as error:
+        manager.mark_import_failed(job, f"Import failed: {error}")
+        return
+    manager.mark_imported(job, [obj.name for obj in result.objects])
+    for listener in import_listeners:
+        listener(job, result)
+
+
+def tick() -> bool:
+    """One pump step; True when there is still work in flight."""
+    global _last_version
+    manager = session.current_manager()
+    if manager is None:
+        return False
+    job = manager.take_ready()
+    if job is not None:
+        import_job(manager, job)
+    if manager.version != _last_version:
+        _last_version = manager.version
+        _redraw_sidebars()
+    return bool(manager.active())
+
+
+def _redraw_sidebars() -> None:
+    window_manager = bpy.context.window_manager
+    if window_manager is None:
+        return
+    for window in window_manager.windows:
+        for area in window.screen.areas:
+            if area.type == "VIEW_3D":
+                for region in area.regions:
+                    if region.type == "UI":
+                        region.tag_redraw()
+
+
+def _timer() -> float:
+    try:
+        busy = tick()
+    except Exception:  # the pump must survive anything, or results stop arriving
+        log.exception("Meshy pump tick failed")
+        busy = True
+    return ACTIVE_INTERVAL if busy else IDLE_INTERVAL
+
+
+def start_timer() -> None:
+    if not bpy.app.timers.is_registered(_timer):
+        bpy.app.timers.register(_timer, first_interval=ACTIVE_INTERVAL, persistent=True)
+
+
+def stop_timer() -> None:
+    if bpy.app.timers.is_registered(_timer):
+        bpy.app.timers.unregister(_timer)
+
+
+def run_until(done: Callable[[], bool], *, timeout: float, interval: float = 0.05) -> bool:
+    """Headless driver: tick until ``done()`` or ``timeout`` seconds; True when done."""
+    deadline = time.monotonic() + timeout
+    while True:
+        tick()
+        if done():
+            tick()  # one more pass so a job that just became ready is imported
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)

@@ -1,0 +1,106 @@
+"""The add-on's one live JobManager, built from a Config.
+
+The GUI builds the Config from the add-on preferences, the headless command from its
+options and the environment; both then use the same manager, pump and importer. The
+manager is created on first use, not at register time, so enabling the add-on never
+touches the network or the disk beyond reading the ledger.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..api.client import MeshyClient
+from ..api.errors import AuthenticationError, OfflineError
+from ..jobs.ledger import Ledger
+from ..jobs.manager import JobManager
+from ..jobs.runner import RunSettings
+
+DEFAULT_BASE_URL = "https://api.meshy.ai"
+
+
+@dataclass(frozen=True)
+class Config:
+    api_key: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    download_dir: Path = Path()
+    ledger_path: Path | None = None
+    concurrency: int = 10
+    settings: RunSettings = field(default_factory=RunSettings)
+
+
+def key_from_environment() -> str:
+    return os.environ.get("MESHY_API_KEY", "").strip()
+
+
+def base_url_from_environment() -> str:
+    return os.environ.get("MESHY_BASE_URL", "").strip() or DEFAULT_BASE_URL
+
+
+#: Called with every new client; tests use it to watch which thread talks to the network.
+client_hooks: list[Callable[[MeshyClient], None]] = []
+
+_manager: JobManager | None = None
+_config: Config | None = None
+
+
+def make_client(config: Config) -> MeshyClient:
+    if not config.api_key:
+        raise AuthenticationError(
+            "No Meshy API key: set it in Preferences › Add-ons › Meshy, or in the MESHY_API_KEY environment variable."
+        )
+    client = MeshyClient(config.api_key, config.base_url)
+    for hook in client_hooks:
+        hook(client)
+    return client
+
+
+def check_online_access() -> None:
+    """Raise OfflineError unless Blender allows network access."""
+    import bpy
+
+    if not bpy.app.online_access:
+        raise OfflineError(
+            "Blender's online access is off. Enable Preferences › System › Network › Allow Online Access "
+            "(or start Blender with --online-mode) to use Meshy."
+        )
+
+
+def configure(config: Config) -> JobManager:
+    """Create the manager for ``config``, or point the live one at the new settings."""
+    global _manager, _config
+    _config = config
+    if _manager is None:
+        ledger = Ledger(config.ledger_path) if config.ledger_path else None
+        _manager = JobManager(
+            lambda: make_client(_require_config()),
+            download_dir=config.download_dir,
+            ledger=ledger,
+            concurrency=config.concurrency,
+            settings=config.settings,
+        )
+    else:
+        _manager.download_dir = config.download_dir
+        _manager.concurrency = config.concurrency
+        _manager.settings = config.settings
+    return _manager
+
+
+def _require_config() -> Config:
+    if _config is None:
+        raise AuthenticationError("Meshy is not configured.")
+    return _config
+
+
+def current_manager() -> JobManager | None:
+    return _manager
+
+
+def shutdown(timeout: float = 2.0) -> bool:
+    """Stop every worker (jobs stay resumable in the ledger)."""
+    global _manager, _config
+    manager, _manager, _config = _manager, None, None
+    return manager.shutdown(timeout) if manager is not None else True
