@@ -48,7 +48,12 @@ def import_job(manager: JobManager, job: Job) -> None:
         tags["meshy_prompt"] = str(prompt)
     try:
         result = importer.import_glb(
-            Path(job.files["model"]), job_id=job.id, display_name=job.name, tags=tags, extra_actions_from=clips
+            Path(job.files["model"]),
+            job_id=job.id,
+            display_name=job.name,
+            tags=tags,
+            location=_import_location(),
+            extra_actions_from=clips,
         )
     except (MeshyError, RuntimeError, OSError, KeyError) as error:
         manager.mark_import_failed(job, f"Import failed: {error}")
@@ -56,6 +61,12 @@ def import_job(manager: JobManager, job: Job) -> None:
     manager.mark_imported(job, [obj.name for obj in result.objects])
     for listener in import_listeners:
         listener(job, result)
+
+
+def _import_location() -> tuple[float, float, float] | None:
+    """None places at the 3D cursor (the importer's default); else the world origin."""
+    config = session.current_config()
+    return None if config is None or config.place_at_cursor else (0.0, 0.0, 0.0)
 
 
 def tick() -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..api.client import MeshyClient
 from ..api.errors import AuthenticationError, OfflineError
 from ..jobs.ledger import Ledger
-from ..jobs.manager import JobManager
+from ..jobs.manager import MAX_FINISHED_KEPT, JobManager
 from ..jobs.runner import RunSettings
 
 DEFAULT_BASE_URL = "https://api.meshy.ai"
@@ -29,6 +29,10 @@ class Config:
     download_dir: Path = Path()
     ledger_path: Path | None = None
     concurrency: int = 10
+    #: Place imported models at the 3D cursor (else at the world origin).
+    place_at_cursor: bool = True
+    #: Finished jobs the ledger keeps (None: every one).
+    keep_finished: int | None = MAX_FINISHED_KEPT
     settings: RunSettings = field(default_factory=RunSettings)
 
 
@@ -81,6 +85,7 @@ def configure(config: Config) -> JobManager:
             ledger=ledger,
             concurrency=config.concurrency,
             settings=config.settings,
+            keep_finished=config.keep_finished,
         )
     else:
         _manager.download_dir = config.download_dir
@@ -92,6 +97,10 @@ def configure(config: Config) -> JobManager:
 def _require_config() -> Config:
     if _config is None:
         raise AuthenticationError("Meshy is not configured.")
+    return _config
+
+
+def current_config() -> Config | None:
     return _config
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..api.errors import CancelledError
+from ..api.errors import EXIT_TASK_FAILED, CancelledError, MeshyError
 from .ledger import Ledger
 from .model import Job, JobState
 from .runner import Client, JobRunner, RunSettings
@@ -38,12 +38,15 @@ class JobManager:
         ledger: Ledger | None = None,
         concurrency: int = 10,
         settings: RunSettings | None = None,
+        keep_finished: int | None = MAX_FINISHED_KEPT,
     ) -> None:
         self.client_factory = client_factory
         self.download_dir = Path(download_dir)
         self.ledger = ledger
         self.concurrency = max(1, concurrency)
         self.settings = settings or RunSettings()
+        #: Finished jobs kept in the ledger (None: all, as a batch needs to know every asset it made).
+        self.keep_finished = keep_finished
         self.version = 0
         self._jobs: dict[str, Job] = {}
         self._cancel: dict[str, threading.Event] = {}
@@ -173,6 +176,10 @@ class JobManager:
         self._changed(persist=True)
 
     def mark_import_failed(self, job: Job, message: str) -> None:
+        job.exit_code = EXIT_TASK_FAILED
+        self._fail(job, message)
+
+    def _fail(self, job: Job, message: str) -> None:
         job.state = JobState.FAILED
         job.error = job.message = message
         self._changed(persist=True)
@@ -213,8 +220,14 @@ class JobManager:
         cancel = self._cancel[job.id]
         if cancel.is_set():
             return
+        try:
+            client = self.client_factory()
+        except MeshyError as error:  # no key, bad server address: say so on the job
+            job.exit_code = error.exit_code
+            self._fail(job, str(error))
+            return
         runner = JobRunner(
-            self.client_factory(),
+            client,
             job,
             job_dir=self.download_dir / job.id,
             cancel=cancel,
@@ -249,8 +262,10 @@ class JobManager:
                     log.error("Could not save the Meshy job ledger: %s", error)
 
     def _prune(self) -> None:
+        if self.keep_finished is None:
+            return
         finished = sorted((j for j in self._jobs.values() if j.state.is_final), key=lambda j: j.created_ms)
-        for job in finished[: max(0, len(finished) - MAX_FINISHED_KEPT)]:
+        for job in finished[: max(0, len(finished) - self.keep_finished)]:
             del self._jobs[job.id]
 
     def shutdown(self, timeout: float = 2.0) -> bool:

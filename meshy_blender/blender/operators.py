@@ -1,0 +1,372 @@
+# mypy: disable-error-code="valid-type"
+# (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
+"""Operators that start a Meshy job: text, images, rig, animate, retexture.
+
+Every operator checks its input on the main thread (``poll`` says why it is disabled,
+``execute`` reports validation errors before anything is sent), builds a Job with
+``jobs.plans`` and hands it to the manager: the network work happens on worker threads,
+so ``execute`` returns at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import bpy
+import numpy
+
+from ..api import validation
+from ..api.client import MeshyClient
+from ..api.errors import MeshyError, ValidationError
+from ..api.tasks import TaskKind
+from ..jobs import plans
+from ..jobs.manager import JobManager
+from ..jobs.model import Job
+from . import actions_library, calls, exporter, paths, preferences, session
+from .properties import MeshyImageInput, scene_props
+
+if TYPE_CHECKING:
+    from bpy.stub_internal.rna_enums import OperatorReturnItems
+
+#: Meshy refuses rigging models with more faces than this (remesh first).
+MAX_RIG_FACES = 300_000
+_DIRECT_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+# -- shared helpers ---------------------------------------------------------------------
+
+
+def ready(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bool:
+    """Poll part shared by every operator that sends something: online access and a key."""
+    reason = preferences.not_ready_reason(context)
+    if reason:
+        cls.poll_message_set(reason)
+    return not reason
+
+
+def manager(context: bpy.types.Context) -> JobManager:
+    """The live manager, (re)configured from the current preferences."""
+    return session.configure(preferences.config(context))
+
+
+def submit(
+    operator: bpy.types.Operator, context: bpy.types.Context, build: Callable[[], Job]
+) -> set[OperatorReturnItems]:
+    """Build the job (validation, exports) and queue it; refusals are reported, nothing is sent."""
+    try:
+        job = build()
+        preferences.client(context).close()  # a bad key or server address is refused now, not on a worker
+    except (MeshyError, OSError) as error:
+        operator.report({"ERROR"}, str(error))
+        return {"CANCELLED"}
+    manager(context).submit(job)
+    operator.report({"INFO"}, f"Meshy: '{job.name}' queued (about {job.estimated_credits} credits)")
+    return {"FINISHED"}
+
+
+def start_call(
+    operator: bpy.types.Operator,
+    context: bpy.types.Context,
+    name: str,
+    work: Callable[[MeshyClient], Any],
+    *,
+    request: Any = None,
+) -> set[OperatorReturnItems]:
+    """Run ``work(client)`` on a background thread (see :mod:`calls`); refusals are reported at once."""
+    reason = preferences.not_ready_reason(context)
+    client: MeshyClient | None = None
+    if not reason:
+        try:
+            client = preferences.client(context)
+        except MeshyError as error:
+            reason = str(error)
+    if client is None:
+        calls.fail(name, reason, request=request)
+        operator.report({"ERROR"}, reason)
+        return {"CANCELLED"}
+    if not calls.start(name, lambda: work(client), request=request):
+        operator.report({"WARNING"}, "Still waiting for Meshy's answer to the previous request")
+        return {"CANCELLED"}
+    return {"FINISHED"}
+
+
+@contextmanager
+def job_inputs(context: bpy.types.Context) -> Iterator[paths.JobInputs]:
+    """A folder for the inputs a job needs written, removed again when the request is refused."""
+    inputs = paths.JobInputs(preferences.download_dir(context))
+    try:
+        yield inputs
+    except BaseException:
+        inputs.discard()
+        raise
+
+
+def selected_meshes(context: bpy.types.Context) -> list[bpy.types.Object]:
+    return [obj for obj in context.selected_objects if obj.type == "MESH"]
+
+
+def meshes_poll(cls: type[bpy.types.Operator], context: bpy.types.Context, purpose: str) -> bool:
+    if not ready(cls, context):
+        return False
+    if not selected_meshes(context):
+        cls.poll_message_set(f"Select the mesh to {purpose}")
+        return False
+    return True
+
+
+def export_selection(context: bpy.types.Context, inputs: paths.JobInputs, purpose: str) -> Path:
+    meshes = selected_meshes(context)
+    faces = exporter.count_faces(meshes)
+    if purpose == "rig" and faces > MAX_RIG_FACES:
+        raise ValidationError(
+            f"The selection has {faces:,} faces; Meshy rigs models of at most {MAX_RIG_FACES:,}. "
+            "Decimate or remesh it first."
+        )
+    return inputs.write("selection.glb", exporter.export_selection_glb(meshes, purpose=purpose))
+
+
+def save_png(image: bpy.types.Image, target: Path) -> Path:
+    """Write ``image``'s pixels (packed, generated or painted) as a PNG file."""
+    width, height = image.size
+    if not width or not height:
+        raise ValidationError(f"Image '{image.name}' has no pixels (is its file missing?)")
+    pixels = numpy.empty(width * height * 4, dtype=numpy.float32)
+    source: Any = image  # the stubs type ``pixels`` as a float, not the array it is
+    source.pixels.foreach_get(pixels)
+    copy: Any = bpy.data.images.new("meshy-input", width, height, alpha=True, float_buffer=image.is_float)
+    try:
+        copy.colorspace_settings.name = source.colorspace_settings.name
+        copy.pixels.foreach_set(pixels)
+        copy.filepath_raw = str(target)
+        copy.file_format = "PNG"
+        copy.save()
+    finally:
+        bpy.data.images.remove(copy)
+    return target
+
+
+def image_source(item: MeshyImageInput, inputs: paths.JobInputs, index: int) -> str:
+    """A local PNG/JPEG path for one image input; Blender images not on disk as such are saved first."""
+    image = item.image
+    if image is None:
+        return bpy.path.abspath(item.filepath.strip())
+    on_disk = Path(bpy.path.abspath(image.filepath)) if image.filepath else None
+    if (
+        on_disk is not None
+        and image.source == "FILE"
+        and image.packed_file is None
+        and not image.is_dirty
+        and on_disk.suffix.lower() in _DIRECT_IMAGE_SUFFIXES
+        and on_disk.is_file()
+    ):
+        return str(on_disk)
+    return str(save_png(image, inputs.path(f"image-{index + 1}.png")))
+
+
+def rig_task_of(obj: bpy.types.Object | None) -> str:
+    """The rigging task behind ``obj`` (a rigged character Meshy made, or a part of one), or ""."""
+    while obj is not None:
+        task_id = str(obj.get("meshy_task_id", ""))
+        if task_id and obj.get("meshy_kind") == "rig":
+            return task_id
+        live = session.current_manager()
+        job = live.get(str(obj.get("meshy_job_id", ""))) if live is not None else None
+        if job is not None and job.stages[-1].kind is TaskKind.RIGGING and job.stages[-1].succeeded:
+            return job.final_task_id
+        obj = obj.parent
+    return ""
+
+
+# -- generation -------------------------------------------------------------------------
+
+
+class MESHY_OT_generate_text(bpy.types.Operator):
+    """Generate a 3D model from the prompt (a preview mesh, then textures when "Refine automatically" is on)"""
+
+    bl_idname = "meshy.generate_text"
+    bl_label = "Generate"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not ready(cls, context):
+            return False
+        if not scene_props(context).prompt.strip():
+            cls.poll_message_set("Write a prompt describing the object first")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        props = scene_props(context)
+        return submit(
+            self,
+            context,
+            lambda: plans.text_job(
+                props.prompt.strip(),
+                refine=props.refine,
+                preview=props.preview_options(),
+                refine_options=props.refine_options(),
+            ),
+        )
+
+
+class MESHY_OT_generate_image(bpy.types.Operator):
+    """Generate a 3D model from the images (one image, or 2 to 4 views of the same object)"""
+
+    bl_idname = "meshy.generate_image"
+    bl_label = "Generate from images"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not ready(cls, context):
+            return False
+        if not any(item.is_set for item in scene_props(context).images):
+            cls.poll_message_set("Add an image of the object first (a file, or an image loaded in Blender)")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        props = scene_props(context)
+        items = [item for item in props.images if item.is_set]
+
+        def build() -> Job:
+            with job_inputs(context) as inputs:
+                sources = [image_source(item, inputs, index) for index, item in enumerate(items)]
+                return inputs.claim(plans.image_job(sources, options=props.image_options()))
+
+        return submit(self, context, build)
+
+
+class MESHY_OT_image_add(bpy.types.Operator):
+    """Add a view of the object (up to four)"""
+
+    bl_idname = "meshy.image_add"
+    bl_label = "Add image"
+    bl_options = {"INTERNAL", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if len(scene_props(context).images) >= validation.MAX_IMAGES:
+            cls.poll_message_set(f"Meshy takes at most {validation.MAX_IMAGES} views of one object")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        scene_props(context).images.add()
+        return {"FINISHED"}
+
+
+class MESHY_OT_image_remove(bpy.types.Operator):
+    """Remove this image"""
+
+    bl_idname = "meshy.image_remove"
+    bl_label = "Remove image"
+    bl_options = {"INTERNAL", "UNDO"}
+
+    index: bpy.props.IntProperty(options={"SKIP_SAVE", "HIDDEN"})
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not scene_props(context).images:
+            cls.poll_message_set("There is no image to remove")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        images = scene_props(context).images
+        if not 0 <= self.index < len(images):
+            self.report({"ERROR"}, "No such image")
+            return {"CANCELLED"}
+        images.remove(self.index)
+        return {"FINISHED"}
+
+
+class MESHY_OT_rig_selected(bpy.types.Operator):
+    """Rig the selected humanoid mesh with Meshy (it comes back with walking and running clips)"""
+
+    bl_idname = "meshy.rig_selected"
+    bl_label = "Rig selected mesh"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return meshes_poll(cls, context, "rig")
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        props = scene_props(context)
+        name = f"{selected_meshes(context)[0].name} rigged"
+
+        def build() -> Job:
+            with job_inputs(context) as inputs:
+                model = export_selection(context, inputs, "rig")
+                return inputs.claim(plans.rig_job(model=model, height_meters=props.rig_height(), name=name))
+
+        return submit(self, context, build)
+
+
+class MESHY_OT_animate_selected(bpy.types.Operator):
+    """Animate the selected character rigged by Meshy with the chosen action"""
+
+    bl_idname = "meshy.animate_selected"
+    bl_label = "Animate selected character"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not ready(cls, context):
+            return False
+        if not rig_task_of(context.active_object):
+            cls.poll_message_set("Select a character rigged by Meshy (or use Animate on a finished rig job)")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        obj = context.active_object
+        character = str(obj.get("meshy_name", obj.name)) if obj is not None else "Character"
+        return submit(self, context, lambda: animate_job(context, rig_task_of(obj), character))
+
+
+def animate_job(context: bpy.types.Context, rig_task_id: str, character: str) -> Job:
+    action_id = scene_props(context).action_id()
+    name = f"{character} {actions_library.action_name(action_id)}"
+    return plans.animate_job(rig_task_id, action_id, name=name)
+
+
+class MESHY_OT_retexture_selected(bpy.types.Operator):
+    """Give the selected mesh a new texture in the described (or pictured) style"""
+
+    bl_idname = "meshy.retexture_selected"
+    bl_label = "Retexture selected mesh"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not meshes_poll(cls, context, "retexture"):
+            return False
+        if not scene_props(context).retexture_style():
+            cls.poll_message_set("Describe the new style, or choose a style image")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        props = scene_props(context)
+        # Named after the style prompt (by plans.retexture_job), or else after the mesh.
+        name = "" if props.style_prompt.strip() else f"{selected_meshes(context)[0].name} retextured"
+
+        def build() -> Job:
+            with job_inputs(context) as inputs:
+                model = export_selection(context, inputs, "retexture")
+                style, options = props.retexture_style(), props.retexture_options()
+                return inputs.claim(plans.retexture_job(model=model, **style, options=options, name=name))
+
+        return submit(self, context, build)
+
+
+CLASSES = (
+    MESHY_OT_generate_text,
+    MESHY_OT_generate_image,
+    MESHY_OT_image_add,
+    MESHY_OT_image_remove,
+    MESHY_OT_rig_selected,
+    MESHY_OT_animate_selected,
+    MESHY_OT_retexture_selected,
+)

@@ -1,0 +1,353 @@
+"""The "Meshy" tab of the 3D View sidebar.
+
+Panels only read state (scene properties, the job manager, finished background calls)
+and place buttons; they never start work, never touch the network, and draw every job
+state, including failures in words.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from collections.abc import Callable
+from typing import Any, cast
+
+import bpy
+
+from ..api.costs import estimate_credits
+from ..api.tasks import TaskKind, TaskStatus
+from ..jobs.model import Job, JobState
+from . import calls, preferences, session
+from .operators_jobs import (
+    BROWSE_CALL,
+    can_animate,
+    can_refine,
+    can_reimport,
+    can_retry,
+    can_rig,
+    delete_call,
+    importable,
+    task_ids,
+    task_title,
+)
+from .properties import MeshyMeshOptions, MeshyTextureOptions, scene_props
+
+MAX_JOBS_SHOWN = 30
+WRAP_CHARS = 42
+HAS_PROGRESS = "progress" in cast(Any, bpy.types.UILayout.bl_rna).functions  # Blender 4.0+
+
+_STATE_ICONS = {
+    JobState.QUEUED: "SORTTIME",
+    JobState.WAITING_FOR_SLOT: "SORTTIME",
+    JobState.SUBMITTING: "EXPORT",
+    JobState.RUNNING: "PLAY",
+    JobState.DOWNLOADING: "IMPORT",
+    JobState.READY: "IMPORT",
+    JobState.IMPORTED: "CHECKMARK",
+    JobState.DONE: "CHECKMARK",
+    JobState.FAILED: "ERROR",
+    JobState.CANCELED: "CANCEL",
+}
+
+
+def layout_of(panel: bpy.types.Panel) -> bpy.types.UILayout:
+    """The panel's layout (Blender sets it before calling ``draw``; the stubs allow None)."""
+    return cast(bpy.types.UILayout, panel.layout)
+
+
+def wrapped(layout: Any, text: str, *, icon: str = "NONE") -> None:
+    """A long message as several labels (Blender labels do not wrap)."""
+    for index, line in enumerate(textwrap.wrap(text, WRAP_CHARS) or [""]):
+        layout.label(text=line, icon=icon if index == 0 else "BLANK1")
+
+
+def progress_bar(layout: Any, factor: float, text: str) -> None:
+    if HAS_PROGRESS:
+        layout.progress(factor=factor, type="BAR", text=text)
+    else:
+        layout.label(text=f"{text} ({factor:.0%})")
+
+
+class MeshyPanel(bpy.types.Panel):
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Meshy"
+
+
+class MESHY_PT_main(MeshyPanel):
+    bl_idname = "MESHY_PT_main"
+    bl_label = "Meshy"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = layout_of(self)
+        if not bpy.app.online_access:
+            preferences.draw_offline_hint(layout)
+        elif not preferences.api_key(context):
+            box = layout.box()
+            box.label(text="Add your Meshy API key in", icon="ERROR")
+            box.label(text="Preferences > Add-ons > Meshy for Blender")
+        else:
+            row = layout.row()
+            preferences.draw_balance(row)
+
+
+class MeshySubPanel(MeshyPanel):
+    bl_parent_id = "MESHY_PT_main"
+
+
+def draw_mesh_options(layout: Any, options: MeshyMeshOptions) -> None:
+    layout.prop(options, "ai_model")
+    layout.prop(options, "symmetry_mode")
+    layout.prop(options, "pose_mode")
+    layout.prop(options, "should_remesh")
+    sub = layout.column()
+    sub.active = options.should_remesh
+    sub.prop(options, "topology")
+    sub.prop(options, "target_polycount")
+
+
+def draw_texture_options(layout: Any, options: MeshyTextureOptions) -> None:
+    layout.prop(options, "enable_pbr")
+    layout.prop(options, "hd_texture")
+    layout.prop(options, "texture_prompt")
+    layout.prop(options, "texture_image")
+
+
+class MESHY_PT_text(MeshySubPanel):
+    bl_idname = "MESHY_PT_text"
+    bl_label = "Text to 3D"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        props = scene_props(context)
+        layout = layout_of(self)
+        layout.prop(props, "prompt", text="")
+        layout.prop(props, "negative_prompt")
+        col = layout.column()
+        col.prop(props, "model_type")
+        draw_mesh_options(col, props.text_mesh)
+        layout.prop(props, "refine")
+        sub = layout.column()
+        sub.active = props.refine
+        draw_texture_options(sub, props.text_texture)
+        label = "Generate" if props.refine else "Generate preview"
+        layout.operator("meshy.generate_text", text=f"{label} (~{text_cost(context)} credits)", icon="PLAY")
+
+
+class MESHY_PT_image(MeshySubPanel):
+    bl_idname = "MESHY_PT_image"
+    bl_label = "Image to 3D"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        props = scene_props(context)
+        layout = layout_of(self)
+        for index, item in enumerate(props.images):
+            box = layout.box()
+            row = box.row()
+            row.template_ID(item, "image", open="image.open")
+            row.operator("meshy.image_remove", text="", icon="X").index = index
+            if item.image is None:
+                box.prop(item, "filepath", text="")
+        layout.operator("meshy.image_add", icon="ADD")
+        col = layout.column()
+        draw_mesh_options(col, props.image_mesh)
+        col.prop(props, "should_texture")
+        sub = col.column()
+        sub.active = props.should_texture
+        draw_texture_options(sub, props.image_texture)
+        count = sum(1 for item in props.images if item.is_set)
+        text = "Generate from image" if count <= 1 else f"Generate from {count} views"
+        layout.operator("meshy.generate_image", text=f"{text} (~{image_cost(context)} credits)", icon="PLAY")
+
+
+class MESHY_PT_rig(MeshySubPanel):
+    bl_idname = "MESHY_PT_rig"
+    bl_label = "Rig & Animate"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        props = scene_props(context)
+        layout = layout_of(self)
+        layout.prop(props, "height_meters")
+        layout.operator(
+            "meshy.rig_selected",
+            text=f"Rig selected mesh (~{fixed_cost(TaskKind.RIGGING)} credits)",
+            icon="ARMATURE_DATA",
+        )
+        layout.separator()
+        layout.prop(props, "action")
+        if props.action == "CUSTOM":
+            layout.prop(props, "custom_action_id")
+        layout.operator(
+            "meshy.animate_selected", text=f"Animate (~{fixed_cost(TaskKind.ANIMATION)} credits)", icon="ACTION"
+        )
+
+
+class MESHY_PT_retexture(MeshySubPanel):
+    bl_idname = "MESHY_PT_retexture"
+    bl_label = "Retexture"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        props = scene_props(context)
+        layout = layout_of(self)
+        layout.prop(props, "style_prompt")
+        layout.prop(props, "style_image")
+        layout.prop(props, "retexture_pbr")
+        layout.prop(props, "enable_original_uv")
+        layout.operator(
+            "meshy.retexture_selected",
+            text=f"Retexture selected (~{fixed_cost(TaskKind.RETEXTURE)} credits)",
+            icon="TEXTURE",
+        )
+
+
+class MESHY_PT_jobs(MeshySubPanel):
+    bl_idname = "MESHY_PT_jobs"
+    bl_label = "Jobs"
+
+    def draw_header_preset(self, context: bpy.types.Context) -> None:
+        layout_of(self).operator("meshy.cancel_all", text="", icon="CANCEL")
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = layout_of(self)
+        live = session.current_manager()
+        jobs = live.jobs() if live is not None else []
+        if not jobs:
+            layout.label(text="No jobs yet")
+            return
+        for job in jobs[:MAX_JOBS_SHOWN]:
+            draw_job(layout.box(), job)
+        if len(jobs) > MAX_JOBS_SHOWN:
+            layout.label(text=f"… and {len(jobs) - MAX_JOBS_SHOWN} older jobs")
+
+
+def draw_job(layout: Any, job: Job) -> None:
+    """One job: name and state, progress, queue position, credits, error, and its buttons."""
+    row = layout.row()
+    row.label(text=job.name, icon=_STATE_ICONS[job.state])
+    row.label(text=job.state.label)
+    stage = job.current_stage
+    if not job.state.is_final:
+        progress_bar(layout, job.progress, job.message or job.state.label)
+        if stage.status == TaskStatus.PENDING.value and stage.preceding_tasks:
+            layout.label(text=f"{stage.preceding_tasks} tasks ahead in Meshy's queue", icon="SORTTIME")
+    elif job.state is JobState.FAILED:
+        col = layout.column()
+        col.alert = True
+        wrapped(col, job.error or job.message or "Failed", icon="ERROR")
+    elif job.message:
+        layout.label(text=job.message)
+    consumed = job.consumed_credits
+    used = f", {consumed} used" if consumed else ""
+    layout.label(text=f"Credits: ~{job.estimated_credits} estimated{used}", icon="FUND")
+    deleting = calls.get(delete_call(job.id))
+    if deleting is not None:
+        if deleting.running:
+            layout.label(text="Deleting on Meshy…", icon="SORTTIME")
+        elif deleting.error:
+            wrapped(layout, f"Delete failed: {deleting.error}", icon="ERROR")
+        else:
+            layout.label(text="Deleted on Meshy", icon="TRASH")
+    draw_job_buttons(layout.row(align=True), job)
+
+
+def draw_job_buttons(row: Any, job: Job) -> None:
+    buttons: list[tuple[str, str, str, Callable[[Job], bool]]] = [
+        ("meshy.job_cancel", "Cancel", "CANCEL", lambda j: not j.state.is_final),
+        ("meshy.job_retry", "Retry", "FILE_REFRESH", can_retry),
+        ("meshy.job_reimport", "Re-import", "IMPORT", can_reimport),
+        ("meshy.job_refine", "Refine", "SHADING_TEXTURE", can_refine),
+        ("meshy.job_rig", "Rig", "ARMATURE_DATA", can_rig),
+        ("meshy.job_animate", "Animate", "ACTION", can_animate),
+        ("meshy.job_delete_remote", "", "TRASH", lambda j: j.state.is_final and bool(task_ids(j))),
+        ("meshy.job_forget", "", "X", lambda j: j.state.is_final),
+    ]
+    for idname, text, icon, applies in buttons:
+        if applies(job):
+            row.operator(idname, text=text, icon=icon).job_id = job.id
+
+
+class MESHY_PT_browser(MeshySubPanel):
+    bl_idname = "MESHY_PT_browser"
+    bl_label = "Task browser"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        props = scene_props(context)
+        layout = layout_of(self)
+        layout.prop(props, "browse_kind")
+        row = layout.row(align=True)
+        back = row.row(align=True)
+        back.enabled = props.browse_page > 1
+        back.operator("meshy.browse_tasks", text="", icon="TRIA_LEFT").page = max(1, props.browse_page - 1)
+        row.operator("meshy.browse_tasks", text=f"Load page {props.browse_page}", icon="FILE_REFRESH")
+        row.operator("meshy.browse_tasks", text="", icon="TRIA_RIGHT").page = props.browse_page + 1
+        call = calls.get(BROWSE_CALL)
+        if call is None:
+            return
+        if call.running:
+            layout.label(text="Loading…", icon="SORTTIME")
+        elif call.error:
+            wrapped(layout, call.error, icon="ERROR")
+        elif not call.result:
+            layout.label(text="No tasks on this page")
+        else:
+            kind, page = call.request
+            layout.label(text=f"{kind.label}, page {page}:")
+            now_ms = int(time.time() * 1000)
+            for task in call.result:
+                row = layout.row()
+                row.label(text=task_title(task), icon="CHECKMARK" if task.succeeded else "SORTTIME")
+                if importable(task, now_ms):
+                    row.operator("meshy.browse_import", text="Import", icon="IMPORT").task_id = task.id
+                else:
+                    row.label(text="Expired" if task.succeeded else task.status.value.replace("_", " ").title())
+
+
+class MESHY_PT_account(MeshySubPanel):
+    bl_idname = "MESHY_PT_account"
+    bl_label = "Account"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = layout_of(self)
+        row = layout.row()
+        preferences.draw_balance(row)
+        row.operator("meshy.refresh_balance", text="", icon="FILE_REFRESH")
+        col = layout.column(align=True)
+        col.label(text="Cost of the current inputs (credits):")
+        col.label(text=f"Text to 3D: {text_cost(context)}")
+        col.label(text=f"Image to 3D: {image_cost(context)}")
+        col.label(text=f"Rig: {fixed_cost(TaskKind.RIGGING)}, animate: {fixed_cost(TaskKind.ANIMATION)}")
+        col.label(text=f"Retexture: {fixed_cost(TaskKind.RETEXTURE)}")
+
+
+def text_cost(context: bpy.types.Context) -> int:
+    props = scene_props(context)
+    total = estimate_credits(TaskKind.TEXT_TO_3D, {"mode": "preview", **props.preview_options()})
+    if props.refine:
+        total += estimate_credits(TaskKind.TEXT_TO_3D, {"mode": "refine", **props.refine_options()})
+    return total
+
+
+def image_cost(context: bpy.types.Context) -> int:
+    props = scene_props(context)
+    views = sum(1 for item in props.images if item.is_set)
+    kind = TaskKind.MULTI_IMAGE_TO_3D if views > 1 else TaskKind.IMAGE_TO_3D
+    return estimate_credits(kind, props.image_options())
+
+
+def fixed_cost(kind: TaskKind) -> int:
+    return estimate_credits(kind, {})
+
+
+CLASSES = (
+    MESHY_PT_main,
+    MESHY_PT_text,
+    MESHY_PT_image,
+    MESHY_PT_rig,
+    MESHY_PT_retexture,
+    MESHY_PT_jobs,
+    MESHY_PT_browser,
+    MESHY_PT_account,
+)

@@ -1,0 +1,81 @@
+"""Where the add-on keeps its files: never inside the add-on folder.
+
+As an extension the add-on gets a user directory from Blender
+(``bpy.utils.extension_path_user``); a legacy add-on install or a test importing the
+package directly falls back to Blender's user data directory, or the temporary folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import bpy
+
+from ..jobs.model import Job
+
+#: The add-on's package: ``meshy_blender`` or, as an extension, ``bl_ext.<repo>.meshy_blender``.
+PACKAGE = (__package__ or "meshy_blender").rsplit(".", 1)[0]
+
+LEDGER_NAME = "jobs.json"
+
+
+def is_extension() -> bool:
+    return PACKAGE.startswith("bl_ext.")
+
+
+def user_dir(sub: str = "", *, create: bool = True) -> Path:
+    """The add-on's writable directory, or ``sub`` inside it; created unless ``create`` is False."""
+    if is_extension():
+        found = bpy.utils.extension_path_user(PACKAGE, path=sub, create=create)
+        if found:
+            return Path(found)
+    base = bpy.utils.user_resource("DATAFILES", path="meshy_blender") or str(Path(tempfile.gettempdir(), "meshy"))
+    path = Path(base, sub) if sub else Path(base)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_download_dir(*, create: bool = True) -> Path:
+    return user_dir("downloads", create=create)
+
+
+def ledger_path() -> Path:
+    """The job ledger: with the add-on's data, not the downloads, so it survives a change of folder."""
+    return user_dir() / LEDGER_NAME
+
+
+class JobInputs:
+    """A job's folder for inputs made in Blender (exported selection, saved images), created on first use.
+
+    The manager downloads a job's results into ``download_dir / job.id``: inputs written
+    here end up next to the results they produced once :meth:`claim` gives the job this
+    folder's id. :meth:`discard` removes the folder when the request was refused.
+    """
+
+    def __init__(self, download_dir: Path) -> None:
+        self.job_id = uuid.uuid4().hex[:12]
+        self.folder = download_dir / self.job_id
+        self.used = False
+
+    def path(self, name: str) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.used = True
+        return self.folder / name
+
+    def write(self, name: str, data: bytes) -> Path:
+        target = self.path(name)
+        target.write_bytes(data)
+        return target
+
+    def claim(self, job: Job) -> Job:
+        if self.used:
+            job.id = self.job_id
+        return job
+
+    def discard(self) -> None:
+        if self.used:
+            shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,134 @@
+# mypy: disable-error-code="valid-type"
+# (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
+"""Add-on preferences: the API key, where Meshy lives, where results go, how many run at once.
+
+``config(context)`` turns them into the one ``session.Config`` every part of the add-on uses.
+The key is kept in Blender's user preferences (never in a .blend) or taken from the
+``MESHY_API_KEY`` environment variable when the field is empty.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import bpy
+from bpy.props import BoolProperty, IntProperty, StringProperty
+
+from ..api.client import MeshyClient
+from ..api.errors import OfflineError
+from ..jobs.runner import RunSettings
+from . import calls, paths, session
+
+BALANCE_CALL = "balance"
+
+
+class MeshyPreferences(bpy.types.AddonPreferences):
+    bl_idname = paths.PACKAGE
+
+    api_key: StringProperty(
+        name="API key",
+        subtype="PASSWORD",
+        description="Your Meshy API key (msy_…); when empty, the MESHY_API_KEY environment variable is used",
+    )
+    base_url: StringProperty(
+        name="Server",
+        default=session.DEFAULT_BASE_URL,
+        description="Meshy's API address; change it only for a proxy or the offline sandbox",
+    )
+    download_dir: StringProperty(
+        name="Downloads",
+        subtype="DIR_PATH",
+        description="Where downloaded models are kept; empty for the add-on's own folder",
+    )
+    concurrency: IntProperty(
+        name="Parallel jobs", default=10, min=1, max=50, description="How many jobs may run at once"
+    )
+    use_sse: BoolProperty(
+        name="Live progress (streaming)", default=True, description="Follow tasks by streaming; off polls instead"
+    )
+    place_at_cursor: BoolProperty(
+        name="Place at 3D cursor", default=True, description="Put new models at the 3D cursor, else at the origin"
+    )
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        col = layout.column()
+        col.prop(self, "api_key")
+        if not self.api_key.strip() and session.key_from_environment():
+            col.label(text="Using the key from the MESHY_API_KEY environment variable", icon="INFO")
+        row = col.row()
+        row.operator("meshy.test_connection", icon="URL")
+        draw_balance(row)
+        if not bpy.app.online_access:
+            draw_offline_hint(col)
+        col.separator()
+        col.prop(self, "base_url")
+        col.prop(self, "download_dir")
+        if not self.download_dir.strip():
+            col.label(text=f"Default: {paths.default_download_dir(create=False)}", icon="FILE_FOLDER")
+        col.prop(self, "concurrency")
+        col.prop(self, "use_sse")
+        col.prop(self, "place_at_cursor")
+
+
+def draw_balance(layout: bpy.types.UILayout) -> None:
+    """The last balance call's outcome: credits, "checking…", or why it failed."""
+    call = calls.get(BALANCE_CALL)
+    if call is None:
+        return
+    if call.running:
+        layout.label(text="Checking…", icon="SORTTIME")
+    elif call.error:
+        layout.label(text=call.error, icon="ERROR")
+    else:
+        layout.label(text=f"Connected: {call.result} credits", icon="CHECKMARK")
+
+
+def draw_offline_hint(layout: bpy.types.UILayout) -> None:
+    box = layout.box()
+    box.label(text="Online access is off, so Meshy cannot be reached.", icon="ERROR")
+    box.label(text="Enable it in Preferences > System > Network > Allow Online Access,")
+    box.label(text="or start Blender with --online-mode.")
+
+
+def get(context: bpy.types.Context) -> MeshyPreferences:
+    return cast(MeshyPreferences, cast(Any, context.preferences).addons[paths.PACKAGE].preferences)
+
+
+def api_key(context: bpy.types.Context) -> str:
+    return get(context).api_key.strip() or session.key_from_environment()
+
+
+def download_dir(context: bpy.types.Context) -> Path:
+    chosen = get(context).download_dir.strip()
+    return Path(bpy.path.abspath(chosen)) if chosen else paths.default_download_dir()
+
+
+def config(context: bpy.types.Context) -> session.Config:
+    prefs = get(context)
+    return session.Config(
+        api_key=api_key(context),
+        base_url=prefs.base_url.strip().rstrip("/") or session.base_url_from_environment(),
+        download_dir=download_dir(context),
+        ledger_path=paths.ledger_path(),
+        concurrency=prefs.concurrency,
+        place_at_cursor=prefs.place_at_cursor,
+        settings=RunSettings(use_sse=prefs.use_sse),
+    )
+
+
+def client(context: bpy.types.Context) -> MeshyClient:
+    """A client for the current preferences; raises MeshyError (bad key or server address), sends nothing."""
+    return session.make_client(config(context))
+
+
+def not_ready_reason(context: bpy.types.Context) -> str:
+    """Why nothing may be sent now (offline, no key), or "" when requests may go out."""
+    try:
+        session.check_online_access()
+    except OfflineError as error:
+        return str(error)
+    if not api_key(context):
+        return "No Meshy API key: add it in Preferences > Add-ons > Meshy for Blender (or set MESHY_API_KEY)."
+    return ""
