@@ -100,6 +100,8 @@ class Job:
     message: str = ""
     error: str = ""
     error_code: str = ""
+    #: The headless command's exit code for this job's error (see api.errors), 0 while none.
+    exit_code: int = 0
     download_fraction: float = 0.0
     #: Downloaded files by role: "model", and for a rig "walking", "running".
     files: dict[str, str] = field(default_factory=dict)

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from ..api.download import is_valid_glb
 from ..api.errors import (
+    EXIT_TASK_FAILED,
     AssetExpiredError,
     CancelledError,
     DownloadError,
@@ -131,10 +132,12 @@ class JobRunner:
         except MeshyError as error:
             self.job.error = str(error)
             self.job.error_code = getattr(error, "code", "") or ""
+            self.job.exit_code = error.exit_code
             self._set_state(JobState.FAILED, str(error))
         except Exception as error:  # a bug must not kill the worker or lose the job silently
             log.exception("Meshy job %s failed unexpectedly", self.job.id)
             self.job.error = f"Unexpected error: {type(error).__name__}: {error}"
+            self.job.exit_code = EXIT_TASK_FAILED
             self._set_state(JobState.FAILED, self.job.error)
 
     # -- helpers -----------------------------------------------------------------

@@ -1,0 +1,191 @@
+"""The headless ``meshy`` command: ``blender -b --online-mode -c meshy …`` or ``python -m meshy_blender …``.
+
+Inside Blender the add-on registers the command with ``bpy.utils.register_cli_command``
+and Blender's online-access setting is respected: when it is off the command stops
+and says to start Blender with ``--online-mode``. With the pip ``bpy`` module
+(``python -m meshy_blender``) there is no such switch and the setting is always off,
+so the command turns ``use_online_access`` on itself: running a network command is
+the user's explicit consent to go online.
+
+Generation commands run through :mod:`.headless` (jobs, ledger, pump, importer);
+``tasks`` and ``balance`` are single API calls. Errors end the command with the exit
+code their class carries (see ``api.errors``); usage errors exit with 2 before
+anything is sent. Bpy-heavy modules are imported only when a command needs them, so
+``--help`` and usage errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, TextIO, cast
+
+from .. import cli_args
+from ..api.errors import EXIT_BAD_INPUT, EXIT_OK, MeshyError, ValidationError
+from ..api.tasks import Task, TaskKind
+from ..jobs import specs
+from ..jobs.cli_events import Reporter
+from . import session
+
+COMMAND_ID = "meshy"
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str], *, module_mode: bool = False, prog: str = COMMAND_ID) -> int:
+    """Run one command; returns the exit code (never raises SystemExit)."""
+    try:
+        args = cli_args.build_parser(prog).parse_args(list(argv))
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
+    with _private_stdout() as stdout:
+        reporter = Reporter(json_mode=args.json, stdout=stdout)
+        try:
+            return _dispatch(args, reporter, module_mode=module_mode)
+        except MeshyError as error:
+            reporter.error(str(error), exit_code=error.exit_code)
+            return error.exit_code
+        except KeyboardInterrupt:
+            reporter.error(
+                "Interrupted. Run the same command again to carry on with the same tasks.", exit_code=EXIT_INTERRUPTED
+            )
+            return EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def _private_stdout() -> Iterator[TextIO]:
+    """A stream to the real stdout for the command's own output; meanwhile fd 1 goes to stderr.
+
+    Blender and its glTF importer print their own progress on stdout. Sending that to
+    stderr keeps stdout for results: sentences, or one JSON object per line with --json.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    stream = os.fdopen(os.dup(saved), "w", encoding=sys.stdout.encoding or "utf-8", errors="replace")
+    os.dup2(2, 1)
+    try:
+        yield stream
+    finally:
+        stream.close()
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _execute(argv: list[str]) -> int:
+    return main(argv)
+
+
+_handle: Any = None
+
+
+def register_command() -> None:
+    """Make ``blender -c meshy …`` available (called by the add-on's register)."""
+    global _handle
+    import bpy
+
+    if _handle is None:
+        _handle = cast(Any, bpy.utils).register_cli_command(COMMAND_ID, _execute)
+
+
+def unregister_command() -> None:
+    global _handle
+    import bpy
+
+    if _handle is not None:
+        bpy.utils.unregister_cli_command(_handle)
+        _handle = None
+
+
+# -- set-up shared by every command -------------------------------------------------------
+
+
+def _config(args: argparse.Namespace) -> session.Config:
+    key = (args.api_key or session.key_from_environment()).strip()
+    if not key:
+        raise ValidationError(
+            "No Meshy API key: pass --api-key or set the MESHY_API_KEY environment variable.", field="api_key"
+        )
+    base_url = (args.base_url or "").strip() or session.base_url_from_environment()
+    return session.Config(api_key=key, base_url=base_url)
+
+
+def _allow_network(module_mode: bool) -> None:
+    import bpy
+
+    preferences = bpy.context.preferences
+    if module_mode and preferences is not None:
+        preferences.system.use_online_access = True
+    session.check_online_access()
+
+
+def _dispatch(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool) -> int:
+    if args.command in ("batch", *specs.KINDS):
+        from . import cli_generate
+
+        plan = cli_generate.plan(args)  # all input checked before the key, the network or the scene
+        config = _config(args)
+        _allow_network(module_mode)
+        return plan.run(config, reporter)
+    config = _config(args)
+    _allow_network(module_mode)
+    with session.make_client(config) as client:
+        if args.command == "balance":
+            credits = client.balance()
+            reporter.emit("balance", balance=credits)
+            reporter.say(f"{credits} credits")
+            return EXIT_OK
+        kind = TaskKind.from_name(args.kind)
+        if args.action == "list":
+            tasks = client.list_tasks(
+                kind, page_num=args.page, page_size=args.page_size, sort_by=cli_args.SORT_ORDERS[args.sort]
+            )
+            reporter.emit("tasks", kind=args.kind, page=args.page, tasks=[task.raw for task in tasks])
+            for task in tasks:
+                reporter.say(_task_line(task))
+            if not tasks:
+                reporter.say(f"No {kind.label} tasks on page {args.page}.")
+        elif args.action == "get":
+            task = client.get_task(kind, args.task_id)
+            reporter.emit("task", kind=args.kind, task=task.raw)
+            reporter.say(_task_details(task))
+        else:
+            client.delete_task(kind, args.task_id)
+            reporter.emit("deleted", kind=args.kind, task_id=args.task_id)
+            reporter.say(f"Deleted {kind.label} task {args.task_id}.")
+    return EXIT_OK
+
+
+# -- task output --------------------------------------------------------------------------
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M") if ms else "-"
+
+
+def _task_line(task: Task) -> str:
+    about = task.prompt or task.type
+    return f"{task.id}  {task.status.value:<11} {task.progress:>3}%  {_when(task.created_at)}  {about}"
+
+
+def _task_details(task: Task) -> str:
+    lines = [
+        f"id:        {task.id}",
+        f"type:      {task.type or task.kind.label}",
+        f"status:    {task.status.value} ({task.progress}%)",
+        f"created:   {_when(task.created_at)}",
+    ]
+    if task.prompt:
+        lines.append(f"prompt:    {task.prompt}")
+    if task.task_error is not None:
+        lines.append(f"error:     {task.task_error.message} {task.task_error.code}".rstrip())
+    if task.consumed_credits is not None:
+        lines.append(f"credits:   {task.consumed_credits}")
+    if task.glb_url:
+        lines.append(f"glb:       {task.glb_url}")
+    if task.expires_at:
+        lines.append(f"expires:   {_when(task.expires_at)}")
+    return "\n".join(lines)

@@ -1,0 +1,148 @@
+"""The generation commands: one asset (``text-to-3d`` … ``-o FILE``) or a whole ``batch``.
+
+:func:`plan` checks everything the user gave (options, files, the manifest) before the
+key, the network or the scene are touched; the plan's ``run`` then does the work with
+:class:`.headless.HeadlessRun`.
+
+Where the ledger lives:
+- a single command keeps its ledger and downloads in a hidden folder beside the output,
+  ``.<FILE>.meshy/``. It is deleted when the command ends with a result or a definite
+  failure, and kept after a timeout, a network failure or an interrupt: running the
+  same command with the same ``-o`` again then picks up the task already created
+  instead of paying for a new one.
+- a batch keeps ``DIR/.meshy-batch-ledger.json`` and ``DIR/.meshy-downloads/`` for good,
+  so that every later run with the same ``--out-dir`` carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import cli_args
+from ..api.errors import EXIT_NETWORK, EXIT_OK, EXIT_TASK_FAILED, ValidationError
+from ..jobs import manifest, specs
+from ..jobs.cli_events import Reporter
+from ..jobs.model import Job
+from . import session
+from .headless import HeadlessRun, Target, Workspace
+
+OUTPUT_SUFFIXES = (".blend", ".glb")
+BATCH_LEDGER = ".meshy-batch-ledger.json"
+BATCH_DOWNLOADS = ".meshy-downloads"
+BATCH_BLEND = "batch.blend"
+
+
+@dataclass
+class SinglePlan:
+    job: Job
+    output: Path
+    timeout: float
+
+    @property
+    def work_dir(self) -> Path:
+        return self.output.parent / f".{self.output.name}.meshy"
+
+    def run(self, config: session.Config, reporter: Reporter) -> int:
+        blend = self.output.suffix.lower() == ".blend"
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        workspace = Workspace(
+            ledger_path=self.work_dir / "ledger.json",
+            download_dir=self.work_dir / "downloads",
+            blend_path=self.output if blend else None,
+        )
+        target = Target(name=self.job.name, make_job=lambda _task_id: self.job, glb_path=None if blend else self.output)
+        if not HeadlessRun(config, workspace, reporter, concurrency=1, timeout=self.timeout).run([target]):
+            reporter.error(
+                f"Gave up after {self.timeout:g} s; the task goes on at Meshy. Run the same command "
+                "again to pick it up.",
+                exit_code=EXIT_NETWORK,
+            )
+            return EXIT_NETWORK
+        if target.exit_code != EXIT_NETWORK:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+        if target.outcome == "failed":
+            reporter.error(target.reason, exit_code=target.exit_code, name=target.name)
+            return target.exit_code
+        credits = target.job.consumed_credits if target.job else 0
+        reporter.say(f"Saved {self.output} ({credits} credits)")
+        return EXIT_OK
+
+
+@dataclass
+class BatchPlan:
+    assets: list[manifest.Asset]
+    out_dir: Path
+    concurrency: int
+    timeout: float
+
+    def run(self, config: session.Config, reporter: Reporter) -> int:
+        started = time.monotonic()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        workspace = Workspace(
+            ledger_path=self.out_dir / BATCH_LEDGER,
+            download_dir=self.out_dir / BATCH_DOWNLOADS,
+            blend_path=self.out_dir / BATCH_BLEND,
+            layout=True,
+            trust_existing_glb=True,
+        )
+        targets = [
+            Target(name=asset.name, make_job=asset.job, after=asset.rig_of, glb_path=self.out_dir / f"{asset.name}.glb")
+            for asset in self.assets
+        ]
+        finished = HeadlessRun(config, workspace, reporter, concurrency=self.concurrency, timeout=self.timeout).run(
+            targets
+        )
+        return self._summary(targets, finished, time.monotonic() - started, reporter)
+
+    def _summary(self, targets: list[Target], finished: bool, seconds: float, reporter: Reporter) -> int:
+        done = [target.name for target in targets if target.outcome == "done"]
+        failed = [{"name": t.name, "reason": t.reason} for t in targets if t.outcome == "failed"]
+        pending = [target.name for target in targets if not target.outcome]
+        credits = sum(target.job.consumed_credits for target in targets if target.job is not None)
+        exit_code = EXIT_NETWORK if not finished else EXIT_TASK_FAILED if failed else EXIT_OK
+        blend = self.out_dir / BATCH_BLEND
+        reporter.emit(
+            "summary",
+            done=done,
+            failed=failed,
+            pending=pending,
+            credits=credits,
+            seconds=round(seconds, 1),
+            blend=str(blend),
+            exit_code=exit_code,
+        )
+        reporter.say(
+            f"Batch: {len(done)} done, {len(failed)} failed, {len(pending)} unfinished; "
+            f"{credits} credits; {seconds:.0f} s. Scene: {blend}"
+        )
+        for failure in failed:
+            reporter.say(f"  failed: {failure['name']}: {failure['reason']}")
+        if pending:
+            reporter.error(
+                f"Gave up after {self.timeout:g} s with {len(pending)} asset(s) unfinished; run the same "
+                "command again to carry on.",
+                exit_code=exit_code,
+            )
+        return exit_code
+
+
+def plan(args: argparse.Namespace) -> SinglePlan | BatchPlan:
+    """Check the command's input; ValidationError (exit 2) when something is wrong."""
+    if args.command == "batch":
+        return BatchPlan(
+            assets=manifest.load(Path(args.manifest)),
+            out_dir=Path(args.out_dir).expanduser().resolve(),
+            concurrency=args.concurrency,
+            timeout=args.timeout,
+        )
+    output = Path(args.output).expanduser().resolve()
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ValidationError(f"-o must name a .blend or .glb file (got {output.name}).", field="output")
+    values = specs.resolve_files(cli_args.request_values(args), Path.cwd())
+    job = specs.build_job(args.command, values)
+    job.import_result = output.suffix.lower() == ".blend"
+    return SinglePlan(job=job, output=output, timeout=args.timeout)

@@ -1,0 +1,286 @@
+"""Run generation requests headless, to the end: the engine of ``meshy`` single commands and batches.
+
+One run: check the connection (one cheap GET, so a wrong key or an unreachable server
+fails before anything is paid), open the output scene, match each request with the
+ledger (:mod:`..jobs.reuse`: resume, retry or take as finished; never create a task
+twice), submit the rest, and drive the pump until every request is settled or the
+time is up. Finished jobs are imported by the pump as in the GUI; their GLBs are
+copied to the requested paths and the scene is saved every :data:`SAVE_INTERVAL_S`
+seconds and at the end. A failed job carries the exit code of its error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import bpy
+
+from ..api.errors import EXIT_BAD_INPUT, EXIT_TASK_FAILED, MeshyError
+from ..jobs import reuse
+from ..jobs.cli_events import Reporter
+from ..jobs.ledger import Ledger
+from ..jobs.manager import JobManager
+from ..jobs.model import Job, JobState
+from ..jobs.runner import RunSettings
+from . import importer, pump, scene_io, session
+
+SAVE_INTERVAL_S = 30.0
+SHUTDOWN_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Target:
+    """One requested asset and what became of it."""
+
+    name: str
+    #: Builds the job; gets the final task id of ``after`` ("" when there is none).
+    make_job: Callable[[str], Job]
+    #: Name of a target whose finished task this one needs (an animation after its rig).
+    after: str = ""
+    #: Where the model GLB is published (None: not published).
+    glb_path: Path | None = None
+    job: Job | None = None
+    outcome: str = ""  # "" while running, then "done" or "failed"
+    reason: str = ""
+    exit_code: int = 0
+
+    def fail(self, reason: str, exit_code: int) -> None:
+        self.outcome, self.reason, self.exit_code = "failed", reason, exit_code
+
+
+@dataclass(frozen=True)
+class Workspace:
+    ledger_path: Path
+    download_dir: Path
+    #: The scene results are imported into and saved as (None: no import).
+    blend_path: Path | None = None
+    #: Lay the assets out in a grid before saving.
+    layout: bool = False
+    #: A target whose GLB exists while the ledger knows no job of that name is taken as done.
+    #: (The manager forgets finished jobs beyond a few hundred; the GLB is only ever
+    #: written once its job finished, so it proves the asset was made.)
+    trust_existing_glb: bool = False
+
+
+def exit_code_of(job: Job) -> int:
+    """The command's exit code for a job that ended FAILED or CANCELED."""
+    if job.state is JobState.CANCELED:
+        return EXIT_TASK_FAILED
+    return job.exit_code or EXIT_TASK_FAILED
+
+
+def publish(job: Job, dest: Path) -> list[Path]:
+    """Copy the job's model to ``dest`` and a rig's clips beside it (``<stem>-walking.glb``).
+
+    Each file appears whole or not at all (copied under a temporary name, then renamed).
+    """
+    written = []
+    for role, source in sorted(job.files.items()):
+        target = dest if role == "model" else dest.with_name(f"{dest.stem}-{role}{dest.suffix}")
+        temporary = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+        written.append(target)
+    return written
+
+
+class HeadlessRun:
+    def __init__(
+        self, config: session.Config, workspace: Workspace, reporter: Reporter, *, concurrency: int, timeout: float
+    ) -> None:
+        self.config = dataclasses.replace(
+            config,
+            download_dir=workspace.download_dir,
+            ledger_path=workspace.ledger_path,
+            concurrency=concurrency,
+            keep_finished=None,  # a batch must remember every asset it made, however many
+            settings=RunSettings(task_timeout=timeout),
+        )
+        self.workspace = workspace
+        self.reporter = reporter
+        self.timeout = timeout
+        self.targets: list[Target] = []
+        self._manager: JobManager | None = None
+        self._check_import: set[str] = set()
+        self._unsaved = False
+        self._saved_at = time.monotonic()
+
+    # -- the run -------------------------------------------------------------------
+    def run(self, targets: Sequence[Target]) -> bool:
+        """Settle every target; False when the time ran out first (jobs stay in the ledger)."""
+        self.targets = list(targets)
+        with session.make_client(self.config) as client:
+            client.balance()  # fails fast on a wrong key or an unreachable server
+        if self.workspace.blend_path is not None:
+            scene_io.open_scene(self.workspace.blend_path)
+        wanted, previous_ids = self._match_ledger()
+        self._manager = manager = session.configure(self.config)
+        pump.import_listeners.append(self._imported)
+        try:
+            manager.resume()
+            for target in self.targets:
+                previous_id = previous_ids.get(target.name, "")
+                previous = manager.get(previous_id)
+                if previous is not None and previous.state is JobState.IMPORTED:
+                    self._check_import.add(previous.id)  # imported by an earlier process: is it in this scene?
+                if target.name in wanted:
+                    target.job = reuse.carry_on(manager, wanted[target.name], previous_id)
+                    self._announce(target.job, resumed=target.job.id == previous_id)
+            finished = pump.run_until(self._poll, timeout=self.timeout)
+            if self._unsaved:
+                self._save()
+            return finished
+        finally:
+            pump.import_listeners.remove(self._imported)
+            self._manager = None
+            session.shutdown(SHUTDOWN_TIMEOUT_S)
+
+    def _match_ledger(self) -> tuple[dict[str, Job], dict[str, str]]:
+        """The job each target wants and the id of its earlier job in the ledger, if any."""
+        ledger = Ledger(self.workspace.ledger_path)
+        earlier = ledger.load()
+        known_names = {job.name for job in earlier}
+        wanted: dict[str, Job] = {}
+        previous: dict[str, Job] = {}
+        for target in sorted(self.targets, key=lambda t: bool(t.after)):
+            dependency = previous.get(target.after) if target.after else None
+            if target.after and not (dependency and all(stage.succeeded for stage in dependency.stages)):
+                continue  # started once the job it depends on has its task
+            job = target.make_job(dependency.final_task_id if dependency else "")
+            match = reuse.find_previous(earlier, job)
+            if match is not None:
+                previous[target.name] = match
+            elif (
+                self.workspace.trust_existing_glb
+                and target.glb_path is not None
+                and target.glb_path.is_file()
+                and target.name not in known_names
+            ):
+                target.outcome = "done"
+                self.reporter.emit(
+                    "done", name=target.name, output=str(target.glb_path), credits=0, note="found from an earlier run"
+                )
+                continue
+            wanted[target.name] = job
+        if earlier:
+            reuse.set_aside(earlier, keep={job.id for job in previous.values()})
+            ledger.save(earlier)
+        return wanted, {name: job.id for name, job in previous.items()}
+
+    # -- each pump step ------------------------------------------------------------
+    def _poll(self) -> bool:
+        for target in self.targets:
+            if target.outcome:
+                continue
+            if target.job is None:
+                self._start_dependent(target)
+                continue
+            self.reporter.watch(target.job)
+            if target.job.state.is_final:
+                self._settle(target, target.job)
+        self.reporter.status(self._status_line())
+        if self._unsaved and time.monotonic() - self._saved_at >= SAVE_INTERVAL_S:
+            self._save()
+        return all(target.outcome for target in self.targets)
+
+    def _start_dependent(self, target: Target) -> None:
+        dependency = next(t for t in self.targets if t.name == target.after)
+        if dependency.outcome == "failed":
+            target.fail(f"'{dependency.name}', the rig it animates, failed", EXIT_TASK_FAILED)
+            self._report_failure(target)
+            return
+        rig = dependency.job
+        if rig is None or not all(stage.succeeded for stage in rig.stages):
+            if dependency.outcome == "done":  # found as a file, without a task id to animate
+                target.fail(f"the task id of '{dependency.name}' is unknown (its ledger entry is gone)", EXIT_BAD_INPUT)
+                self._report_failure(target)
+            return
+        assert self._manager is not None
+        try:
+            target.job = self._manager.submit(target.make_job(rig.final_task_id))
+        except MeshyError as error:
+            target.fail(str(error), error.exit_code)
+            self._report_failure(target)
+            return
+        self._announce(target.job, resumed=False)
+
+    def _announce(self, job: Job, *, resumed: bool) -> None:
+        self.reporter.emit(
+            "resumed" if resumed else "submitted",
+            name=job.name,
+            job_id=job.id,
+            task_id=job.current_stage.task_id,
+            estimated_credits=job.estimated_credits,
+        )
+
+    def _settle(self, target: Target, job: Job) -> None:
+        if job.id in self._check_import:
+            self._check_import.discard(job.id)
+            assert self._manager is not None
+            pump.import_job(self._manager, job)  # imports only what this scene lacks
+        if job.state in (JobState.DONE, JobState.IMPORTED):
+            try:
+                outputs = publish(job, target.glb_path) if target.glb_path is not None else []
+            except OSError as error:
+                target.fail(f"Cannot write {target.glb_path}: {error.strerror or error}", EXIT_BAD_INPUT)
+                self._report_failure(target)
+                return
+            target.outcome = "done"
+            output = outputs[0] if outputs else self.workspace.blend_path
+            self.reporter.emit(
+                "done",
+                name=target.name,
+                job_id=job.id,
+                task_id=job.final_task_id,
+                output=str(output),
+                files=[str(path) for path in outputs],
+                credits=job.consumed_credits,
+            )
+            return
+        target.fail(job.error or job.message, exit_code_of(job))
+        self._report_failure(target)
+
+    def _imported(self, job: Job, result: importer.ImportResult) -> None:
+        self._unsaved = True
+
+    def _report_failure(self, target: Target) -> None:
+        job = target.job
+        self.reporter.emit(
+            "failed",
+            name=target.name,
+            job_id=job.id if job else "",
+            task_id=job.current_stage.task_id if job else "",
+            message=target.reason,
+            exit_code=target.exit_code,
+        )
+
+    def _status_line(self) -> str:
+        if len(self.targets) == 1 and self.targets[0].job is not None:
+            job = self.targets[0].job
+            return f"{job.name}: {job.message} [{int(job.progress * 100)}%]"
+        done = sum(target.outcome == "done" for target in self.targets)
+        failed = sum(target.outcome == "failed" for target in self.targets)
+        return f"{done}/{len(self.targets)} done, {failed} failed, {len(self.targets) - done - failed} in progress"
+
+    # -- the scene -----------------------------------------------------------------
+    def _save(self) -> None:
+        path = self.workspace.blend_path
+        if path is None:
+            return
+        if self.workspace.layout:
+            scene_io.layout_grid([self._objects(target) for target in self.targets])
+        scene_io.save_scene(path)
+        self._unsaved = False
+        self._saved_at = time.monotonic()
+
+    @staticmethod
+    def _objects(target: Target) -> list[bpy.types.Object]:
+        if target.job is not None:
+            return importer.find_imported(target.job.id)
+        return scene_io.tagged("meshy_name", target.name)

@@ -1,0 +1,71 @@
+"""The headless command's .blend files: open or start a scene, lay assets out, save.
+
+Runs on the main thread only, before and after the pump's imports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import bpy
+from mathutils import Vector
+
+#: Space left between two assets of a grid, in metres.
+GRID_MARGIN = 0.5
+
+
+def open_scene(path: Path) -> None:
+    """Open ``path`` to add to it, or start from an empty scene when it does not exist yet."""
+    if path.is_file():
+        bpy.ops.wm.open_mainfile(filepath=str(path))
+    else:
+        bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+
+
+def save_scene(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bpy.ops.wm.save_as_mainfile(filepath=str(path), check_existing=False)
+
+
+def tagged(key: str, value: str) -> list[bpy.types.Object]:
+    """The objects whose custom property ``key`` equals ``value``."""
+    return [obj for obj in bpy.data.objects if obj.get(key) == value]
+
+
+def _bounds(objects: Iterable[bpy.types.Object]) -> tuple[Vector, Vector]:
+    """World-space (min, max) corners of the meshes, or of the origins when there is no mesh."""
+    objects = list(objects)
+    points = [obj.matrix_world @ Vector(corner) for obj in objects if obj.type == "MESH" for corner in obj.bound_box]
+    if not points:
+        points = [obj.matrix_world.translation.copy() for obj in objects]
+    low = Vector(tuple(min(point[axis] for point in points) for axis in range(3)))
+    high = Vector(tuple(max(point[axis] for point in points) for axis in range(3)))
+    return low, high
+
+
+def layout_grid(groups: Sequence[Sequence[bpy.types.Object]]) -> None:
+    """Place each group (one asset's objects) in its own cell of a square grid on the XY plane.
+
+    Cells are as wide as the largest asset's footprint plus :data:`GRID_MARGIN`, so no two
+    assets overlap; each asset is centred in its cell and keeps its height. Only root
+    objects move (children follow). Laying out the same groups again changes nothing.
+    """
+    groups = [list(group) for group in groups if group]
+    if not groups:
+        return
+    view_layer = bpy.context.view_layer
+    if view_layer is not None:
+        view_layer.update()  # world matrices of objects imported or moved since the last update
+    boxes = [_bounds(group) for group in groups]
+    cell = max(max(high.x - low.x, high.y - low.y) for low, high in boxes) + GRID_MARGIN
+    columns = math.ceil(math.sqrt(len(groups)))
+    for index, (group, (low, high)) in enumerate(zip(groups, boxes, strict=True)):
+        row, column = divmod(index, columns)
+        centre = (low + high) / 2
+        offset = Vector((column * cell - centre.x, -row * cell - centre.y, 0.0))
+        members = set(group)
+        for obj in group:
+            if obj.parent not in members:
+                obj.location = obj.location + offset

@@ -1,0 +1,224 @@
+"""The headless command's arguments: ``meshy <command> …`` (plain Python, no bpy).
+
+Generation options come from :mod:`meshy_blender.jobs.specs`: each is the API field's
+name with ``-`` for ``_``, typed and with the API's choices; booleans have a ``--no-``
+form, and an option that is not given is not sent (Meshy's default applies).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .jobs import specs
+
+DEFAULT_TIMEOUT_S = 3600.0
+DEFAULT_BATCH_TIMEOUT_S = 6 * 3600.0
+DEFAULT_CONCURRENCY = 10
+TASK_KINDS = ("text-to-3d", "image-to-3d", "multi-image-to-3d", "rigging", "animation", "retexture", "remesh")
+SORT_ORDERS = {
+    "newest": "-created_at",
+    "oldest": "+created_at",
+    "-created_at": "-created_at",
+    "+created_at": "+created_at",
+}
+
+_EPILOG = """\
+API key: --api-key or the MESHY_API_KEY environment variable. Base URL: --base-url or
+MESHY_BASE_URL (default https://api.meshy.ai).
+Exit codes: 0 done; 2 bad usage or input (nothing sent); 3 refused by Meshy (key,
+credits, permission, bad request); 4 a task failed or was canceled; 5 network problem
+or timeout (run the same command again to pick up the same tasks).
+"""
+
+_DESCRIPTIONS = {
+    "text-to-3d": "Generate a model from a text prompt (preview mesh; with --refine also textured).",
+    "image-to-3d": "Generate a model from one image.",
+    "multi-image-to-3d": "Generate a model from 1 to 4 images of the same object.",
+    "rig": "Rig a humanoid model; the result carries walking and running clips.",
+    "animate": "Animate a rigged character with an action from Meshy's animation library.",
+    "retexture": "Give a model a new texture from a text or image style.",
+}
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
+def _common() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("connection and output")
+    group.add_argument("--api-key", help="Meshy API key (default: $MESHY_API_KEY); never printed or saved")
+    group.add_argument("--base-url", help="Meshy API base URL (default: $MESHY_BASE_URL or https://api.meshy.ai)")
+    group.add_argument("--json", action="store_true", help="print one JSON object per event on stdout")
+    return parent
+
+
+def _timeout(parser: argparse.ArgumentParser, default: float) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=default,
+        metavar="SECONDS",
+        help=f"give up waiting after this many seconds (default {default:g}; exit code 5)",
+    )
+
+
+def _add_field(parser: argparse._ActionsContainer, field: specs.Field, **extra: Any) -> None:
+    flag = "--" + field.name.replace("_", "-")
+    choices = f" ({', '.join(repr(c) if c == '' else str(c) for c in field.choices)})" if field.choices else ""
+    help_text = field.help + choices
+    if field.type is bool:
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text, **extra)
+    elif field.type is list:
+        parser.add_argument(flag, nargs="+", choices=field.choices or None, metavar="VALUE", help=help_text, **extra)
+    else:
+        parser.add_argument(
+            flag, type=field.type, choices=field.choices or None, metavar=field.name.upper(), help=help_text, **extra
+        )
+
+
+def _generation(sub: argparse._SubParsersAction, kind: str, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        kind,
+        parents=[common],
+        help=_DESCRIPTIONS[kind],
+        description=_DESCRIPTIONS[kind],
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="FILE.blend: save a scene with the imported result (added to FILE if it exists); "
+        "FILE.glb: save the downloaded model (a rig's clips go beside it as "
+        "FILE-walking.glb and FILE-running.glb)",
+    )
+    _timeout(parser, DEFAULT_TIMEOUT_S)
+    inputs = parser.add_argument_group("input")
+    fields = specs.FIELDS
+    if kind == "text-to-3d":
+        _add_field(inputs, fields["prompt"], required=True)
+        inputs.add_argument("--refine", action="store_true", help=fields["refine"].help)
+    elif kind == "image-to-3d":
+        inputs.add_argument("images", nargs=1, metavar="IMAGE", help="a PNG or JPEG file, or an image URL")
+    elif kind == "multi-image-to-3d":
+        inputs.add_argument("images", nargs="+", metavar="IMAGE", help="1 to 4 PNG/JPEG files or URLs of one object")
+    elif kind in ("rig", "retexture"):
+        model = inputs.add_mutually_exclusive_group(required=True)
+        _add_field(model, fields["model"])
+        _add_field(model, fields["task_id"])
+        if kind == "retexture":
+            style = inputs.add_mutually_exclusive_group(required=True)
+            _add_field(style, fields["text_style_prompt"])
+            _add_field(style, fields["image_style_url"])
+    else:
+        _add_field(inputs, fields["rig_task_id"], required=True)
+        _add_field(inputs, fields["action_id"], required=True)
+    options = parser.add_argument_group("Meshy options (not sent unless given)")
+    for name in specs.OPTIONS[kind]:
+        _add_field(options, fields[name])
+    parser.set_defaults(request_fields=specs.INPUTS[kind] + specs.OPTIONS[kind])
+
+
+def _batch(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    description = (
+        "Generate many assets from a manifest: JSON Lines, one object per line, or CSV with the same\n"
+        "columns. Each row has a unique 'name', a 'kind' (text-to-3d, image-to-3d, multi-image-to-3d,\n"
+        "rig, animate, retexture), its inputs (prompt, refine, images, model, task_id, rig_task_id or\n"
+        "rig_of: <name of a rig row>, action_id, text_style_prompt, image_style_url) and any API\n"
+        "fields. File paths are relative to the manifest; in CSV, lists are separated by ';' and\n"
+        "booleans are true/false. Every row is checked before anything is sent.\n\n"
+        "Writes DIR/<name>.glb per asset and DIR/batch.blend with each asset in its own collection,\n"
+        "laid out in a grid. Running it again with the same --out-dir carries on: finished assets are\n"
+        "skipped and tasks already created are picked up, never created twice (DIR/.meshy-batch-ledger.json)."
+    )
+    parser = sub.add_parser(
+        "batch",
+        parents=[common],
+        help="generate many assets from a manifest",
+        description=description,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("manifest", metavar="MANIFEST", help="a .jsonl (JSON Lines) or .csv file")
+    parser.add_argument("--out-dir", required=True, metavar="DIR", help="where the GLBs and batch.blend go")
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"jobs running at once (default {DEFAULT_CONCURRENCY}); when Meshy's queue is full, "
+        "jobs wait for a free slot",
+    )
+    _timeout(parser, DEFAULT_BATCH_TIMEOUT_S)
+
+
+def _tasks(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "tasks",
+        help="list, show or delete your Meshy tasks",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="{list,get,delete}")
+    kind_help = "the kind of task (default text-to-3d)"
+    listing = actions.add_parser("list", parents=[common], help="one page of tasks, newest first")
+    listing.add_argument("--kind", choices=TASK_KINDS, default="text-to-3d", help=kind_help)
+    listing.add_argument("--page", type=_positive_int, default=1, metavar="N", help="page number (default 1)")
+    listing.add_argument(
+        "--page-size", type=_positive_int, default=10, metavar="N", help="tasks per page, at most 50 (default 10)"
+    )
+    listing.add_argument(
+        "--sort",
+        choices=tuple(SORT_ORDERS),
+        default="newest",
+        help="newest or oldest first (default newest; '--sort=-created_at' also works)",
+    )
+    for action, text in (("get", "show one task"), ("delete", "delete one task and its files on Meshy")):
+        one = actions.add_parser(action, parents=[common], help=text)
+        one.add_argument("task_id", metavar="TASK_ID")
+        one.add_argument("--kind", choices=TASK_KINDS, default="text-to-3d", help=kind_help)
+
+
+def build_parser(prog: str = "meshy") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Generate 3D assets with Meshy and save them as .blend or .glb.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common()
+    for kind in specs.KINDS:
+        _generation(sub, kind, common)
+    _batch(sub, common)
+    _tasks(sub, common)
+    sub.add_parser(
+        "balance",
+        parents=[common],
+        help="show the account's remaining credits",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def request_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The request fields a generation command was given (None: not given)."""
+    values = {name: getattr(args, name, None) for name in args.request_fields}
+    if values.get("refine") is False:
+        values["refine"] = None
+    return {name: value for name, value in values.items() if value is not None}
