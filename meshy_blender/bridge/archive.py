@@ -1,0 +1,120 @@
+"""Take the GLB model out of a downloaded ZIP, safely.
+
+The whole archive is checked before anything is written: a member with an absolute
+path, a ``..`` step, a symbolic link or encryption, too many members, too many bytes
+once unpacked, or a suspicious compression ratio (a zip bomb) rejects the archive. Then
+only the model is unpacked, to a path chosen here (``dest_dir / "model.glb"``), never
+one taken from the archive, and checked to be a complete GLB.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ..api.download import check_glb
+from ..api.errors import DownloadError
+
+MAX_MEMBERS = 256
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+#: Uncompressed/compressed size above which a member counts as a zip bomb. Textures are
+#: already compressed and geometry compresses a few times; bombs reach 1000:1.
+MAX_RATIO = 100
+#: Members smaller than this are not held to the ratio (a short text file of spaces is fine).
+RATIO_EXEMPT_BYTES = 1024 * 1024
+COPY_CHUNK = 1024 * 1024
+MODEL_NAME = "model.glb"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_members: int = MAX_MEMBERS
+    max_total_bytes: int = MAX_TOTAL_BYTES
+    max_ratio: float = MAX_RATIO
+
+
+@dataclass(frozen=True)
+class ExtractedModel:
+    path: Path
+    #: Set when the choice was not obvious, e.g. the archive held several GLB files.
+    note: str = ""
+
+
+def _check_member(info: zipfile.ZipInfo, limits: Limits) -> None:
+    name = info.filename
+    if any(ord(ch) < 32 for ch in name):
+        raise DownloadError("The ZIP archive has a file name with control characters; refused.")
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or (len(parts[0]) >= 2 and parts[0][1] == ":"):
+        raise DownloadError(f"The ZIP archive has an absolute path ({name!r}); refused.")
+    if ".." in parts:
+        raise DownloadError(f"The ZIP archive has a path leaving its folder ({name!r}); refused.")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise DownloadError(f"The ZIP archive holds a symbolic link ({name!r}); refused.")
+    if info.flag_bits & 0x1:
+        raise DownloadError("The ZIP archive is encrypted; refused.")
+    if info.file_size > RATIO_EXEMPT_BYTES and info.file_size > limits.max_ratio * max(1, info.compress_size):
+        raise DownloadError(f"The ZIP archive looks like a zip bomb ({name!r} expands too much); refused.")
+
+
+def _is_glb(info: zipfile.ZipInfo) -> bool:
+    path = PurePosixPath(info.filename.replace("\\", "/"))
+    hidden = path.name.startswith("._") or "__MACOSX" in path.parts  # macOS resource forks
+    return not info.is_dir() and path.suffix.lower() == ".glb" and not hidden
+
+
+def _choose(models: list[zipfile.ZipInfo]) -> tuple[zipfile.ZipInfo, str]:
+    if not models:
+        raise DownloadError("The ZIP archive holds no .glb model.")
+    chosen = max(models, key=lambda info: info.file_size)
+    if len(models) == 1:
+        return chosen, ""
+    return chosen, f"The archive held {len(models)} GLB files; imported the largest, {chosen.filename!r}."
+
+
+def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    temp = Path(temp_name)
+    try:
+        # zipfile yields at most the declared size and then checks the CRC, so a member
+        # whose data overruns its declared (and checked) size fails here as damaged.
+        with os.fdopen(handle, "wb") as out, archive.open(info) as source:
+            shutil.copyfileobj(source, out, COPY_CHUNK)
+        check_glb(temp)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+
+
+def extract_glb(archive_path: Path, dest_dir: Path, limits: Limits | None = None) -> ExtractedModel:
+    """Check the ZIP at ``archive_path`` and unpack its GLB to ``dest_dir / "model.glb"``.
+
+    Raises DownloadError naming the problem. With several GLB files the largest is taken
+    and :attr:`ExtractedModel.note` says so.
+    """
+    limits = limits or Limits()
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
+            members = archive.infolist()
+            if len(members) > limits.max_members:
+                raise DownloadError(f"The ZIP archive has more than {limits.max_members} files; refused.")
+            for info in members:
+                _check_member(info, limits)
+            if sum(info.file_size for info in members) > limits.max_total_bytes:
+                raise DownloadError("The ZIP archive unpacks to more than the size limit; refused.")
+            chosen, note = _choose([info for info in members if _is_glb(info)])
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            target = dest_dir / MODEL_NAME
+            _copy(archive, chosen, target)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError) as error:
+        raise DownloadError(f"The ZIP archive is damaged or unsupported ({error}).") from error
+    return ExtractedModel(target, note)

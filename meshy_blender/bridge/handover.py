@@ -1,0 +1,29 @@
+"""A received model as a job, so it shows in the job list and is imported by the pump.
+
+The model came from the web app, not from a task this add-on created: the job has one
+stage marked succeeded with no task id, and starts READY with the downloaded file.
+Retrying it would mean creating a task, so only re-import makes sense for it.
+"""
+
+from __future__ import annotations
+
+from ..api.tasks import TaskKind
+from ..jobs.model import Job, JobState, Stage
+from .server import ReceivedModel
+
+JOB_KIND = "bridge"
+DEFAULT_MESSAGE = "Received from the Meshy web app"
+
+
+def bridge_job(received: ReceivedModel) -> Job:
+    # The stage only satisfies code that reads a job's last stage; its kind is unknown to us.
+    stage = Stage(kind=TaskKind.TEXT_TO_3D, body={}, status="SUCCEEDED", progress=100)
+    return Job(
+        name=received.name,
+        kind=JOB_KIND,
+        stages=[stage],
+        id=received.id,
+        state=JobState.READY,
+        message=received.note or DEFAULT_MESSAGE,
+        files={"model": str(received.path)},
+    )

@@ -1,0 +1,408 @@
+"""The bridge's HTTP server, compatible with the Meshy web app's "Send to Blender".
+
+Protocol (the one Meshy's own Blender bridge speaks):
+
+* ``GET /status`` or ``GET /ping`` → ``{"status": "ok", "dcc": "blender", "version": …}``
+* ``POST /import`` with JSON ``{"url": …, "name": …}`` → ``{"status": "ok", …}`` once the
+  import is queued; the download and import happen afterwards. Errors are 4xx with
+  ``{"status": "error", "message": …}``.
+
+Unlike Meshy's, this one listens on 127.0.0.1 only and checks every request as
+``policy`` describes. Requests are answered on short-lived daemon threads; one worker
+thread downloads the queued imports in order and hands each verified model to
+``on_import``. :meth:`BridgeServer.stop` ends every thread within a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import socket
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..api.download import DEFAULT_MAX_BYTES
+from ..api.errors import EXIT_NETWORK, CancelledError, DownloadError, MeshyError
+from .fetch import fetch_model, make_transport
+from .policy import (
+    IMPORT_PATH,
+    MESHY_WEB_ORIGINS,
+    STATUS_PATHS,
+    PolicyError,
+    check_download_url,
+    check_host,
+    check_origin,
+    is_json_content_type,
+    parse_import,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 5324
+BIND_ADDRESS = "127.0.0.1"
+MAX_BODY_BYTES = 64 * 1024
+#: Imports accepted but not yet downloaded; more are refused with 429.
+MAX_PENDING = 16
+#: A client that stalls this long while sending its request is dropped.
+REQUEST_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 1.0
+POLL_INTERVAL_S = 0.1
+#: The CORS preflight answer for an allowed origin (plus its Access-Control-Allow-Origin).
+#: Allow-Private-Network answers Chrome's Private Network Access check for pages calling localhost.
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Allow-Private-Network": "true",
+    "Access-Control-Max-Age": "600",
+}
+
+
+class BridgeError(MeshyError):
+    """The bridge could not start (e.g. its port is taken)."""
+
+    exit_code = EXIT_NETWORK
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """An import the web app asked for, accepted and waiting for its download."""
+
+    id: str
+    name: str
+    url: str = field(repr=False)  # signed link: kept out of logs and reprs
+
+
+@dataclass(frozen=True)
+class ReceivedModel:
+    """A downloaded, verified model ready to be imported."""
+
+    id: str
+    name: str
+    path: Path
+    note: str = ""
+
+
+ImportCallback = Callable[[ReceivedModel], None]
+ErrorCallback = Callable[[ImportRequest, MeshyError], None]
+
+
+def addon_version() -> str:
+    """The add-on's version from ``blender_manifest.toml`` (in the package, or beside it in a checkout)."""
+    package = Path(__file__).resolve().parent.parent
+    for folder in (package, package.parent):
+        try:
+            with (folder / "blender_manifest.toml").open("rb") as file:
+                return str(tomllib.load(file).get("version", "unknown"))
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return "unknown"
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """Keeps track of its connections so that :meth:`close_connections` can end them at once."""
+
+    daemon_threads = True
+    block_on_close = False
+    # On Windows SO_REUSEADDR would let a second program bind the same port; there the
+    # port is claimed exclusively instead, so no other program can take over the bridge's.
+    allow_reuse_address = sys.platform != "win32"
+
+    def __init__(self, bridge: BridgeServer, port: int) -> None:
+        self.bridge = bridge
+        self._lock = threading.Lock()
+        self._connections: dict[threading.Thread, socket.socket] = {}
+        super().__init__((BIND_ADDRESS, port), _Handler)
+
+    def server_bind(self) -> None:
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows only
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        super().server_bind()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self.process_request_thread, args=(request, client_address), name="meshy-bridge-request", daemon=True
+        )
+        with self._lock:
+            self._connections[thread] = request
+        thread.start()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._lock:
+                self._connections.pop(threading.current_thread(), None)
+
+    def close_connections(self) -> list[threading.Thread]:
+        """Wake every request thread by shutting its socket; return the threads to join."""
+        with self._lock:
+            connections = dict(self._connections)
+        for sock in connections.values():
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        return list(connections)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    protocol_version = "HTTP/1.0"  # one request per connection: no idle keep-alive threads
+    server_version = "MeshyBridge"
+    sys_version = ""
+    timeout = REQUEST_TIMEOUT_S
+    #: The request's Origin once checked: echoed in Access-Control-Allow-Origin.
+    _allowed_origin: str | None = None
+    _body_read = False
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch("OPTIONS")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("Meshy Bridge: " + format, *args)
+
+    def _dispatch(self, method: str) -> None:
+        bridge = self.server.bridge
+        path = urlsplit(self.path).path
+        try:
+            origin = self._single_header("Origin")
+            check_host(self._single_header("Host"), bridge.port)
+            check_origin(origin, method, path, bridge.allowed_origins)
+            self._allowed_origin = origin
+            if path not in STATUS_PATHS and path != IMPORT_PATH:
+                raise PolicyError("Not found.", status=404)
+            if method == "OPTIONS":
+                self._preflight()
+            elif path in STATUS_PATHS and method == "GET":
+                self._send(200, bridge.status())
+            elif path == IMPORT_PATH and method == "POST":
+                self._send(200, bridge.accept(self._json_body()))
+            else:
+                raise PolicyError(f"{method} is not allowed on {path}.", status=405)
+        except PolicyError as error:
+            self._discard_body()
+            self._send(error.status or 400, {"status": "error", "message": str(error)})
+
+    def _discard_body(self) -> None:
+        """Read a small unread body: closing a socket with unread data resets it, losing our answer."""
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            return
+        if not self._body_read and 0 < length <= MAX_BODY_BYTES:
+            self._body_read = True
+            self.rfile.read(length)
+
+    def _single_header(self, name: str) -> str | None:
+        values = self.headers.get_all(name) or []
+        if len(values) > 1:
+            raise PolicyError(f"The request has more than one {name} header.", status=400)
+        return values[0] if values else None
+
+    def _json_body(self) -> bytes:
+        if not is_json_content_type(self.headers.get("Content-Type")):
+            raise PolicyError("The request must be JSON (Content-Type: application/json).", status=415)
+        if self.headers.get("Transfer-Encoding"):
+            raise PolicyError("Send the request with a Content-Length, not chunked.", status=411)
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            raise PolicyError("The request has no valid Content-Length.", status=411) from None
+        if length < 0 or length > MAX_BODY_BYTES:
+            raise PolicyError(f"The request body must be at most {MAX_BODY_BYTES} bytes.", status=413)
+        self._body_read = True
+        body = self.rfile.read(length)
+        if len(body) != length:
+            raise PolicyError("The request body was cut short.", status=400)
+        return body
+
+    def _preflight(self) -> None:
+        if self.headers.get("Access-Control-Request-Method") not in ("GET", "POST"):
+            raise PolicyError("Only GET and POST are allowed.", status=405)
+        self._send(204, None, PREFLIGHT_HEADERS)
+
+    def _send(self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode() if body is not None else b""
+        self.send_response(status)
+        if body is not None:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        if self._allowed_origin:
+            self.send_header("Access-Control-Allow-Origin", self._allowed_origin)
+            self.send_header("Vary", "Origin")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class BridgeServer:
+    """The bridge: an HTTP server on 127.0.0.1 plus one download worker.
+
+    ``extra_origins`` (tests only) adds origins to :data:`MESHY_WEB_ORIGINS`;
+    ``allow_loopback_downloads`` (tests only) lets the model URL point at this computer.
+    ``port=0`` picks a free port (see :attr:`port`).
+    """
+
+    def __init__(
+        self,
+        on_import: ImportCallback,
+        *,
+        port: int = DEFAULT_PORT,
+        download_dir: Path | None = None,
+        on_error: ErrorCallback | None = None,
+        extra_origins: Iterable[str] = (),
+        allow_loopback_downloads: bool = False,
+        max_download_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        self.on_import = on_import
+        self.on_error = on_error
+        self.download_dir = Path(download_dir) if download_dir else Path(tempfile.gettempdir(), "meshy-bridge")
+        self.allowed_origins = frozenset(MESHY_WEB_ORIGINS) | frozenset(extra_origins)
+        self.allow_loopback_downloads = allow_loopback_downloads
+        self.max_download_bytes = max_download_bytes
+        self.version = addon_version()
+        self._port = port
+        self._httpd: _HTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._queue: queue.Queue[ImportRequest | None] = queue.Queue()
+        self._cancel = threading.Event()
+        self._transport = make_transport(allow_loopback=allow_loopback_downloads)
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the one picked by the system when created with ``port=0``)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"http://{BIND_ADDRESS}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    def start(self) -> BridgeServer:
+        if self._httpd is not None:
+            return self
+        try:
+            self._httpd = _HTTPServer(self, self._port)
+        except OSError as error:
+            raise BridgeError(
+                f"Could not start the Meshy Bridge on port {self._port} ({error.strerror or error}); "
+                "another program, or another Blender running the bridge, may be using it."
+            ) from error
+        self._port = self._httpd.server_address[1]
+        self._cancel.clear()
+        self._queue = queue.Queue()
+        self._transport = make_transport(allow_loopback=self.allow_loopback_downloads)
+        self._threads = [
+            threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": POLL_INTERVAL_S},
+                name="meshy-bridge-server",
+                daemon=True,
+            ),
+            threading.Thread(target=self._work, name="meshy-bridge-worker", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        log.info("Meshy Bridge listening on %s", self.url)
+        return self
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> bool:
+        """Stop serving, cancel a running download, end every thread; True when all ended in time."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return True
+        deadline = time.monotonic() + timeout
+        self._cancel.set()
+        self._queue.put(None)
+        httpd.shutdown()  # returns once serve_forever's loop has ended (≤ POLL_INTERVAL_S)
+        threads = [*self._threads, *httpd.close_connections()]
+        httpd.server_close()
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads = []
+        self._transport.session.close()
+        stopped = not any(thread.is_alive() for thread in threads)
+        if not stopped:
+            log.warning("Meshy Bridge: a thread did not stop within %.1f s", timeout)
+        return stopped
+
+    # -- called by request threads ---------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        return {"status": "ok", "dcc": "blender", "version": self.version}
+
+    def accept(self, body: bytes) -> dict[str, Any]:
+        """Queue the import described by a ``POST /import`` body; PolicyError when refused."""
+        url, name = parse_import(body)
+        check_download_url(url, allow_loopback=self.allow_loopback_downloads)
+        if self._cancel.is_set():
+            raise PolicyError("The bridge is stopping.", status=409)
+        if self._queue.qsize() >= MAX_PENDING:
+            raise PolicyError("Too many imports are waiting; try again in a moment.", status=429)
+        request = ImportRequest(id=uuid.uuid4().hex[:12], name=name, url=url)
+        self._queue.put(request)
+        log.info("Meshy Bridge: queued %r (%s)", name, request.id)
+        return {"status": "ok", "message": "Import queued", "id": request.id, "name": name}
+
+    # -- the worker --------------------------------------------------------------------
+    def _work(self) -> None:
+        while (request := self._queue.get()) is not None and not self._cancel.is_set():
+            self._receive(request)
+
+    def _receive(self, request: ImportRequest) -> None:
+        try:
+            model = fetch_model(
+                self._transport,
+                request.url,
+                self.download_dir / request.id,
+                cancel=self._cancel,
+                max_bytes=self.max_download_bytes,
+            )
+        except CancelledError:
+            return
+        except MeshyError as error:
+            self._report(request, error)
+            return
+        except Exception as error:  # a bug must not kill the worker: later imports still arrive
+            log.exception("Meshy Bridge: receiving %r failed", request.name)
+            self._report(request, DownloadError(f"Unexpected error: {type(error).__name__}: {error}"))
+            return
+        try:
+            self.on_import(ReceivedModel(request.id, request.name, model.path, model.note))
+        except Exception:
+            log.exception("Meshy Bridge: handing over %r failed", request.name)
+
+    def _report(self, request: ImportRequest, error: MeshyError) -> None:
+        log.warning("Meshy Bridge: %r could not be received: %s", request.name, error)
+        if self.on_error is None:
+            return
+        try:
+            self.on_error(request, error)
+        except Exception:
+            log.exception("Meshy Bridge: reporting the failure of %r failed", request.name)
+
+
+def start_bridge(port: int = DEFAULT_PORT, *, on_import: ImportCallback, **options: Any) -> BridgeServer:
+    """Start a bridge on ``127.0.0.1:port`` (BridgeError if the port is taken); see :class:`BridgeServer`."""
+    return BridgeServer(on_import, port=port, **options).start()
