@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from sandbox_control import PAID_KEY, TEST_KEY, Sandbox
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox import PAID_KEY, TEST_KEY, Sandbox
+_EXIT_STATUS = pytest.StashKey[int]()
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +33,21 @@ def test_key() -> str:
 @pytest.fixture
 def paid_key() -> str:
     return PAID_KEY
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without Blender's own teardown once bpy was loaded.
+
+    The bpy 4.2 module crashes while freeing its classes at interpreter exit after any
+    glTF export (a Blender bug: it takes the GIL after Python has shut down). Every
+    report is written by now, so exiting directly keeps the real result.
+    """
+    if "bpy" in sys.modules and _EXIT_STATUS in config.stash:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash[_EXIT_STATUS])

@@ -125,6 +125,7 @@ def import_glb(
         if not objects:
             raise ImportFailedError(f"{path.name} contains no objects to import")
         armature = next((obj for obj in objects if obj.type == "ARMATURE"), None)
+        _name_clips(objects)
         actions = snapshot.new("actions")
         if extras:
             if armature is None:
@@ -195,6 +196,8 @@ class _DataSnapshot:
         kept = set(keep)
         doomed = [item for kind in _DATA_KINDS for item in self.new(kind) if item not in kept]
         bpy.data.batch_remove(doomed)
+        if bpy.context.view_layer is not None:
+            bpy.context.view_layer.update()  # else removed objects linger as None in its selection
 
 
 def _check_glb(path: Path) -> None:
@@ -235,16 +238,15 @@ def operator_message(exc: RuntimeError) -> str:
     return message.removeprefix("Error: ")[:200]
 
 
-def _import_clips(path: Path) -> list[bpy.types.Action]:
-    """Import the armature animations of ``path``, then delete everything else it created.
+def _name_clips(objects: Iterable[bpy.types.Object]) -> dict[bpy.types.Action, str]:
+    """Name each armature action of ``objects`` after its clip, and keep it when saving.
 
-    The importer pushes each glTF animation onto an NLA track named after the clip; that
-    name becomes the action's name.
+    The importer pushes each glTF animation onto an NLA track named after the clip, but
+    names the action itself differently across versions ("walking_Armature" in 4.2,
+    "walking" in 4.4+): the track's name is the stable one.
     """
-    snapshot = _DataSnapshot()
-    _run_gltf_importer(path)
     clips: dict[bpy.types.Action, str] = {}
-    for obj in snapshot.new("objects"):
+    for obj in objects:
         animation = obj.animation_data
         if obj.type != "ARMATURE" or animation is None:
             continue
@@ -254,11 +256,19 @@ def _import_clips(path: Path) -> list[bpy.types.Action]:
                     clips.setdefault(strip.action, track.name)
         if animation.action is not None:
             clips.setdefault(animation.action, animation.action.name)
-    if not clips:
-        raise ImportFailedError(f"{path.name} has no armature animation")
     for action, clip in clips.items():
         action.name = clip
         action.use_fake_user = True
+    return clips
+
+
+def _import_clips(path: Path) -> list[bpy.types.Action]:
+    """Import the armature animations of ``path``, then delete everything else it created."""
+    snapshot = _DataSnapshot()
+    _run_gltf_importer(path)
+    clips = _name_clips(snapshot.new("objects"))
+    if not clips:
+        raise ImportFailedError(f"{path.name} has no armature animation")
     snapshot.remove_new(keep=clips)
     return list(clips)
 
@@ -324,7 +334,8 @@ def select_only(objects: Iterable[bpy.types.Object], active: bpy.types.Object | 
     if view_layer is None:
         return
     for obj in list(view_layer.objects.selected):
-        obj.select_set(False)
+        if obj is not None:  # Blender 4.2 can list removed objects as None until an update
+            obj.select_set(False)
     in_layer = set(view_layer.objects)
     for obj in objects:
         if obj in in_layer:
