@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ..api.client import MeshyClient
 from ..api.errors import EXIT_TASK_FAILED, CancelledError, MeshyError
 from .ledger import Ledger
 from .model import Job, JobState
-from .runner import Client, JobRunner, RunSettings
+from .runner import JobRunner, RunSettings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ MAX_FINISHED_KEPT = 200
 class JobManager:
     def __init__(
         self,
-        client_factory: Callable[[], Client],
+        client_factory: Callable[[], MeshyClient],
         *,
         download_dir: Path,
         ledger: Ledger | None = None,

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
+from ..api.client import MeshyClient
 from ..api.download import is_valid_glb
 from ..api.errors import (
     EXIT_TASK_FAILED,
@@ -31,7 +31,7 @@ from ..api.errors import (
     ResultExpiredError,
     ServerError,
 )
-from ..api.tasks import Task, TaskKind
+from ..api.tasks import Task
 from .model import Job, JobState, Stage
 from .recovery import find_created_task
 
@@ -55,37 +55,6 @@ class RunSettings:
     backoff_max: float = 30.0
 
 
-class Client(Protocol):
-    """The part of MeshyClient a runner uses."""
-
-    def create_task(self, kind: TaskKind, body: dict) -> str: ...
-    def get_task(self, kind: TaskKind, task_id: str) -> Task: ...
-    def list_tasks(
-        self, kind: TaskKind, *, page_num: int = 1, page_size: int = 10, sort_by: str = "-created_at"
-    ) -> list[Task]: ...
-    def wait_for_task(
-        self,
-        kind: TaskKind,
-        task_id: str,
-        *,
-        cancel: threading.Event | None = None,
-        on_update: Callable[[Task], None] | None = None,
-        use_sse: bool = True,
-        poll_interval: float = 2.0,
-        timeout: float = 3600.0,
-    ) -> Task: ...
-    def download(
-        self,
-        url: str,
-        dest: Path,
-        *,
-        progress: Callable[[int, int | None], None] | None = None,
-        cancel: threading.Event | None = None,
-        max_bytes: int = ...,
-        expect_glb: bool = True,
-    ) -> Path: ...
-
-
 def _refusal_message(error: QueueFullError | RateLimitError) -> str:
     if isinstance(error, QueueFullError):
         return "Meshy queue is full; waiting for a free slot…"
@@ -95,7 +64,7 @@ def _refusal_message(error: QueueFullError | RateLimitError) -> str:
 class JobRunner:
     def __init__(
         self,
-        client: Client,
+        client: MeshyClient,
         job: Job,
         *,
         job_dir: Path,
