@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .bridge.policy import ASSET_DOMAIN, MESHY_WEB_ORIGINS
+from .bridge.server import DEFAULT_PORT as DEFAULT_BRIDGE_PORT
 from .jobs import specs
 
 DEFAULT_TIMEOUT_S = 3600.0
 DEFAULT_BATCH_TIMEOUT_S = 6 * 3600.0
 DEFAULT_CONCURRENCY = 10
+MAX_PORT = 65535
 TASK_KINDS = ("text-to-3d", "image-to-3d", "multi-image-to-3d", "rigging", "animation", "retexture", "remesh")
 SORT_ORDERS = {
     "newest": "-created_at",
@@ -193,6 +196,64 @@ def _tasks(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> 
         one.add_argument("--kind", choices=TASK_KINDS, default="text-to-3d", help=kind_help)
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_PORT}")
+    return value
+
+
+def _bridge(sub: argparse._SubParsersAction) -> None:
+    description = (
+        'Run the Meshy Bridge: receive the models you send with "Send to Blender" in the Meshy web\n'
+        "app and import each into the scene. No API key is needed. The bridge\n"
+        "- listens on 127.0.0.1 only, never on the network;\n"
+        f"- answers only pages of Meshy's web app: {', '.join(MESHY_WEB_ORIGINS)};\n"
+        f"- downloads only from Meshy's asset hosts (https://*.{ASSET_DOMAIN}).\n\n"
+        "It runs until Ctrl+C or --timeout, or with --once until the first model is imported.\n"
+        "Exit codes: 0 imported (or stopped); 2 the download was refused (it led away from Meshy);\n"
+        "4 the import failed; 5 the port is taken, online access is off, a download failed, or\n"
+        "nothing was received before --timeout with --once."
+    )
+    parser = sub.add_parser(
+        "bridge",
+        help="receive models sent from the Meshy web app (Send to Blender)",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_BRIDGE_PORT,
+        metavar="N",
+        help=f"port on 127.0.0.1 to listen on (default {DEFAULT_BRIDGE_PORT}, the one the web app calls); "
+        "0 picks a free port, reported in the 'listening' event",
+    )
+    parser.add_argument("--once", action="store_true", help="stop after the first received model")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE.blend",
+        help="save the scene with every imported model to FILE.blend after each import "
+        "(added to FILE.blend if it exists); without it nothing is saved",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds (default: run until Ctrl+C; with --once, exit code 5)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per event on stdout: listening {url, port}, "
+        "imported {name, id, objects, output}, error {message, exit_code}",
+    )
+    # Tests only: the sandbox serves models from 127.0.0.1, which the bridge otherwise refuses.
+    parser.add_argument("--allow-loopback-downloads", action="store_true", help=argparse.SUPPRESS)
+
+
 def build_parser(prog: str = "meshy") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -206,6 +267,7 @@ def build_parser(prog: str = "meshy") -> argparse.ArgumentParser:
         _generation(sub, kind, common)
     _batch(sub, common)
     _tasks(sub, common)
+    _bridge(sub)
     sub.add_parser(
         "balance",
         parents=[common],

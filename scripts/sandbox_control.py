@@ -8,14 +8,14 @@ this module starts it, reads its ``MESHY_BASE_URL=…`` line and talks to its
 from __future__ import annotations
 
 import json
+import select
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-SANDBOX_SCRIPT = ROOT / "scripts" / "meshy_sandbox.py"
+SANDBOX_SCRIPT = Path(__file__).resolve().parent / "meshy_sandbox.py"
 TEST_KEY = "msy_dummy_api_key_for_test_mode_12345678"
 PAID_KEY = "msy_sandbox_paid_key_0123456789abcdef"
 START_TIMEOUT_S = 20
@@ -28,7 +28,8 @@ class Sandbox:
         cmd = [sys.executable, str(SANDBOX_SCRIPT), "--port", "0", "--api-key", PAID_KEY, *args]
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert self.process.stdout is not None
-        line = self.process.stdout.readline().strip()
+        ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT_S)
+        line = self.process.stdout.readline().strip() if ready else ""
         if not line.startswith("MESHY_BASE_URL="):
             self.close()
             raise RuntimeError(f"sandbox did not start: {line!r}")

@@ -8,9 +8,11 @@ so the command turns ``use_online_access`` on itself: running a network command 
 the user's explicit consent to go online.
 
 Generation commands run through :mod:`.headless` (jobs, ledger, pump, importer);
-``tasks`` and ``balance`` are single API calls. Errors end the command with the exit
-code their class carries (see ``api.errors``); usage errors exit with 2 before
-anything is sent. Bpy-heavy modules are imported only when a command needs them, so
+``tasks`` and ``balance`` are single API calls; ``bridge`` serves the Meshy Bridge
+(:func:`.bridge_glue.serve_bridge`); its hidden ``--allow-loopback-downloads`` exists
+for tests only: it lets the bridge fetch models from 127.0.0.1 (the sandbox). Errors
+end the command with the exit code their class carries (see ``api.errors``); usage
+errors exit with 2 before anything is sent. Bpy-heavy modules are imported only when a command needs them, so
 ``--help`` and usage errors answer at once.
 """
 
@@ -20,12 +22,15 @@ import argparse
 import contextlib
 import os
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO, cast
 
 from .. import cli_args
 from ..api.errors import EXIT_BAD_INPUT, EXIT_OK, MeshyError, ValidationError
+from ..api.http import require_secure_url
 from ..api.tasks import Task, TaskKind
 from ..jobs import specs
 from ..jobs.cli_events import Reporter
@@ -110,7 +115,8 @@ def _config(args: argparse.Namespace) -> session.Config:
             "No Meshy API key: pass --api-key or set the MESHY_API_KEY environment variable.", field="api_key"
         )
     base_url = (args.base_url or "").strip() or session.base_url_from_environment()
-    return session.Config(api_key=key, base_url=base_url)
+    # Checked here, before an output folder is made or the network is touched.
+    return session.Config(api_key=key, base_url=require_secure_url(base_url, "Meshy base URL", "base_url"))
 
 
 def _allow_network(module_mode: bool) -> None:
@@ -122,7 +128,29 @@ def _allow_network(module_mode: bool) -> None:
     session.check_online_access()
 
 
+def _bridge(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool) -> int:
+    """``meshy bridge``: downloads go to a temporary folder; textures are packed into the saved .blend."""
+    out_path = Path(args.output).expanduser().resolve() if args.output else None
+    if out_path is not None and out_path.suffix.lower() != ".blend":
+        raise ValidationError(f"-o must name a .blend file (got {out_path.name}).", field="output")
+    _allow_network(module_mode)
+    from . import bridge_glue
+
+    with tempfile.TemporaryDirectory(prefix="meshy-bridge-") as downloads:
+        return bridge_glue.serve_bridge(
+            args.port,
+            args.once,
+            out_path,
+            reporter=reporter,
+            timeout=args.timeout,
+            download_dir=Path(downloads),
+            allow_loopback_downloads=args.allow_loopback_downloads,
+        )
+
+
 def _dispatch(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool) -> int:
+    if args.command == "bridge":
+        return _bridge(args, reporter, module_mode=module_mode)
     if args.command in ("batch", *specs.KINDS):
         from . import cli_generate
 

@@ -20,6 +20,7 @@ from bpy.props import IntProperty, StringProperty
 from ..api.client import MeshyClient
 from ..api.errors import TaskNotFoundError
 from ..api.tasks import Task, TaskKind, TaskStatus
+from ..bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
 from ..jobs import plans
 from ..jobs.model import Job, JobState
 from ..jobs.reuse import failed_on_meshy
@@ -62,8 +63,12 @@ def can_animate(job: Job) -> bool:
 
 
 def can_retry(job: Job) -> bool:
-    """Stopped by a connection problem or a cancel; a task that Meshy itself failed would fail again."""
-    return job.state in (JobState.FAILED, JobState.CANCELED) and not failed_on_meshy(job)
+    """Stopped by a connection problem or a cancel; a task that Meshy itself failed would fail again.
+
+    A model received by the Meshy Bridge has no task to run again: re-import it, or send it again.
+    """
+    stopped = job.state in (JobState.FAILED, JobState.CANCELED)
+    return stopped and job.kind != BRIDGE_JOB_KIND and not failed_on_meshy(job)
 
 
 def can_reimport(job: Job) -> bool:

@@ -16,6 +16,7 @@ import bpy
 
 from ..api.costs import estimate_credits
 from ..api.tasks import TaskKind, TaskStatus
+from ..bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
 from ..jobs.model import Job, JobState
 from . import calls, preferences, session
 from .operators_jobs import (
@@ -237,9 +238,12 @@ def draw_job(layout: Any, job: Job) -> None:
         wrapped(col, job.error or job.message or "Failed", icon="ERROR")
     elif job.message:
         layout.label(text=job.message)
-    consumed = job.consumed_credits
-    used = f", {consumed} used" if consumed else ""
-    layout.label(text=f"Credits: ~{job.estimated_credits} estimated{used}", icon="FUND")
+    if job.kind == BRIDGE_JOB_KIND:
+        layout.label(text="From Meshy web app", icon="WORLD")
+    else:
+        consumed = job.consumed_credits
+        used = f", {consumed} used" if consumed else ""
+        layout.label(text=f"Credits: ~{job.estimated_credits} estimated{used}", icon="FUND")
     deleting = calls.get(delete_call(job.id))
     if deleting is not None:
         if deleting.running:

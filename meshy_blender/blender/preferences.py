@@ -17,6 +17,7 @@ from bpy.props import BoolProperty, IntProperty, StringProperty
 
 from ..api.client import MeshyClient
 from ..api.errors import OfflineError
+from ..bridge.server import DEFAULT_PORT
 from ..jobs.runner import RunSettings
 from . import calls, paths, session
 
@@ -50,6 +51,18 @@ class MeshyPreferences(bpy.types.AddonPreferences):
     place_at_cursor: BoolProperty(
         name="Place at 3D cursor", default=True, description="Put new models at the 3D cursor, else at the origin"
     )
+    bridge_port: IntProperty(
+        name="Bridge port",
+        default=DEFAULT_PORT,
+        min=1024,
+        max=65535,
+        description="Port the Meshy Bridge listens on (on this computer only); the web app expects 5324",
+    )
+    bridge_autostart: BoolProperty(
+        name="Start the bridge with Blender",
+        default=False,
+        description="Start the Meshy Bridge when the add-on is enabled (never while online access is off)",
+    )
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
@@ -70,6 +83,10 @@ class MeshyPreferences(bpy.types.AddonPreferences):
         col.prop(self, "concurrency")
         col.prop(self, "use_sse")
         col.prop(self, "place_at_cursor")
+        col.separator()
+        col.label(text="Meshy Bridge (Send to Blender from the Meshy web app)")
+        col.prop(self, "bridge_port")
+        col.prop(self, "bridge_autostart")
 
 
 def draw_balance(layout: bpy.types.UILayout) -> None:

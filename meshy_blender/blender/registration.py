@@ -3,7 +3,8 @@
 ``register`` adds the classes, the scene properties, the pump timer and a load handler,
 then carries on the jobs the ledger left unfinished, but only when requests may go out
 (online access and a key): enabling the add-on otherwise never touches the network.
-``unregister`` stops the timer and every thread (bounded), then removes what it added.
+It starts the Meshy Bridge too when the preferences ask for it (never offline).
+``unregister`` stops the timer, the bridge and every thread (bounded), then removes what it added.
 """
 
 from __future__ import annotations
@@ -14,13 +15,26 @@ import bpy
 from bpy.app.handlers import persistent
 
 from ..jobs.model import Job
-from . import calls, cli, operators, operators_jobs, panels, preferences, properties, pump, session
+from . import (
+    bridge_glue,
+    bridge_ui,
+    calls,
+    cli,
+    operators,
+    operators_jobs,
+    panels,
+    preferences,
+    properties,
+    pump,
+    session,
+)
 
 CLASSES = (
     preferences.MeshyPreferences,
     *operators.CLASSES,
     *operators_jobs.CLASSES,
     *panels.CLASSES,
+    *bridge_ui.CLASSES,
 )
 SHUTDOWN_TIMEOUT = 2.0
 CALLS_TIMEOUT = 1.0
@@ -46,12 +60,14 @@ def register() -> None:
     pump.start_timer()
     cli.register_command()
     resume_jobs(bpy.context)
+    bridge_ui.autostart(bpy.context)
 
 
 def unregister() -> None:
     pump.stop_timer()
     cli.unregister_command()
     calls.shutdown(CALLS_TIMEOUT)
+    bridge_glue.stop()
     session.shutdown(SHUTDOWN_TIMEOUT)
     if on_load_post in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(on_load_post)

@@ -23,7 +23,7 @@ from typing import Any
 import addon_utils
 import bpy
 import pytest
-from sandbox import PAID_KEY, Sandbox
+from sandbox_control import PAID_KEY, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO_MODULE = "meshy_tests"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 import sandbox_assets
-from sandbox import Sandbox
+from sandbox_control import Sandbox
 
 if TYPE_CHECKING:
     from addon_env import AddonEnv

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import bpy
 import pytest
-from sandbox import PAID_KEY, Sandbox
+from sandbox_control import PAID_KEY, Sandbox
+from web_app import free_port, is_listening
 
 if TYPE_CHECKING:
     from addon_env import AddonEnv
@@ -125,3 +127,44 @@ def test_unregister_stops_background_calls(meshy: AddonEnv, sandbox: Sandbox) ->
     assert meshy_threads() == []
     assert not bpy.app.timers.is_registered(meshy.module("blender.calls")._watch)
     meshy.enable()
+
+
+def test_disable_while_the_bridge_runs_leaves_no_thread_or_socket(meshy: AddonEnv) -> None:
+    meshy.prefs.bridge_port = port = free_port()
+    assert bpy.ops.meshy.bridge_toggle() == {"FINISHED"}
+    assert is_listening(port)
+    assert "meshy-bridge-server" in meshy_threads()
+
+    meshy.disable()
+    assert meshy_threads() == []
+    assert not is_listening(port)
+    with socket.create_server(("127.0.0.1", port)):
+        pass  # the port is free for anyone again
+    assert meshy.module("blender.bridge_glue").running() is None
+
+    meshy.enable()  # preferences were reset: the bridge does not start by itself
+    assert meshy.module("blender.bridge_glue").running() is None
+    assert meshy_threads() == []
+
+
+def test_the_bridge_starts_with_the_addon_when_asked_but_never_offline(meshy: AddonEnv) -> None:
+    glue = meshy.module("blender.bridge_glue")
+    meshy.prefs.bridge_port = port = free_port()
+    meshy.prefs.bridge_autostart = True
+    try:
+        bpy.context.preferences.system.use_online_access = False
+        meshy.disable(keep_preferences=True)
+        meshy.enable()
+        assert glue.running() is None
+        assert not is_listening(port)
+
+        bpy.context.preferences.system.use_online_access = True
+        meshy.disable(keep_preferences=True)
+        meshy.enable()
+        server = glue.running()
+        assert server is not None and server.port == port
+        assert is_listening(port)
+        assert meshy.module("blender.session").current_manager() is not None, "a manager receives the imports"
+    finally:
+        meshy.prefs.bridge_autostart = False
+        glue.stop()

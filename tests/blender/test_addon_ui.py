@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 import pytest
-from sandbox import Sandbox
+from sandbox_control import Sandbox
 
 if TYPE_CHECKING:
     from addon_env import AddonEnv

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import socket
@@ -14,42 +13,20 @@ from typing import Any
 
 import bpy
 import pytest
+from web_app import WAIT_S, sandbox_glb_url, send_to_blender
 
-from meshy_blender.api.client import MeshyClient
 from meshy_blender.api.errors import EXIT_NETWORK, OfflineError
-from meshy_blender.api.tasks import TaskKind
 from meshy_blender.blender import bridge_glue, pump, session
 from meshy_blender.bridge.handover import JOB_KIND
-from meshy_blender.bridge.server import BridgeServer
 from meshy_blender.jobs.cli_events import Reporter
 from meshy_blender.jobs.model import JobState
-
-WEB_APP = "https://www.meshy.ai"
-WAIT_S = 30.0
-
-
-def send_to_blender(server: BridgeServer, url: str, name: str) -> dict[str, Any]:
-    """The web app's request: JSON POST with Meshy's Origin."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WAIT_S)
-    try:
-        body = json.dumps({"url": url, "name": name})
-        connection.request("POST", "/import", body, {"Origin": WEB_APP, "Content-Type": "application/json"})
-        response = connection.getresponse()
-        assert response.status == 200, response.read()
-        return dict(json.loads(response.read()))
-    finally:
-        connection.close()
 
 
 @pytest.fixture
 def glb_url(sandbox: Any, test_key: str) -> str:
     """A signed asset link of the sandbox: a textured text-to-3d preview made with the test key."""
     sandbox.configure(task_seconds=0.2)
-    with MeshyClient(test_key, sandbox.url) as client:
-        task_id = client.text_to_3d_preview("a wooden robot")
-        task = client.wait_for_task(TaskKind.TEXT_TO_3D, task_id, poll_interval=0.1, timeout=WAIT_S)
-    assert task.glb_url
-    return task.glb_url
+    return sandbox_glb_url(sandbox.url, test_key)
 
 
 @pytest.fixture
@@ -77,7 +54,7 @@ def test_a_model_sent_from_the_web_app_lands_in_the_scene(
     server = bridge_glue.start(0, allow_loopback_downloads=True)
     assert bridge_glue.running() is server
 
-    reply = send_to_blender(server, glb_url, name="Wooden/Robot\t01")
+    reply = send_to_blender(server.port, glb_url, name="Wooden/Robot\t01")
 
     manager = session.current_manager()
     assert manager is not None
@@ -101,7 +78,7 @@ def test_a_model_sent_from_the_web_app_lands_in_the_scene(
 def test_a_failed_download_is_reported_and_adds_no_job(manager_dir: Path, sandbox: Any) -> None:
     server = bridge_glue.start(0, allow_loopback_downloads=True)
 
-    send_to_blender(server, f"{sandbox.url}/assets/none/model.glb?expires=1&sig=00", name="Expired")
+    send_to_blender(server.port, f"{sandbox.url}/assets/none/model.glb?expires=1&sig=00", name="Expired")
 
     deadline = time.monotonic() + WAIT_S
     while not bridge_glue.failures():
@@ -132,7 +109,7 @@ def serve_once(url: str, name: str, tmp_path: Path, out: Path | None = None) -> 
         while (server := bridge_glue.running()) is None and time.monotonic() < deadline:
             time.sleep(0.02)
         if server is not None:
-            send_to_blender(server, url, name=name)
+            send_to_blender(server.port, url, name=name)
 
     sender = threading.Thread(target=web_app)
     sender.start()

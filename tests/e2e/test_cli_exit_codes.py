@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, Cli, cli_env, is_glb
-from sandbox import PAID_KEY, TEST_KEY, Sandbox
+from sandbox_control import PAID_KEY, TEST_KEY, Sandbox
 
 
 @pytest.mark.parametrize(

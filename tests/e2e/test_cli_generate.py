@@ -8,7 +8,7 @@ import pytest
 import sandbox_assets
 from api_samples import png_bytes
 from conftest import Cli, assets_in, describe_blend, is_glb
-from sandbox import PAID_KEY, Sandbox
+from sandbox_control import PAID_KEY, Sandbox
 
 PBR = ["base_color", "metallic", "normal", "roughness"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from api_samples import glb_bytes, sandbox_client
-from sandbox import Sandbox
+from sandbox_control import Sandbox
 
 from meshy_blender.api import AssetExpiredError, CancelledError, DownloadError, MeshyClient, TaskKind, check_glb
 from meshy_blender.api.download import CHUNK_BYTES

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from api_samples import quick_retry, sandbox_client
-from sandbox import Sandbox
+from sandbox_control import Sandbox
 
 from meshy_blender.api import (
     AuthenticationError,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from api_samples import JPEG_BYTES, glb_bytes, png_bytes, sandbox_client
-from sandbox import Sandbox
+from sandbox_control import Sandbox
 
 from meshy_blender.api import (
     CancelledError,

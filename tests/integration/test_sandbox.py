@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sandbox import PAID_KEY, SANDBOX_SCRIPT, TEST_KEY, Sandbox
+from sandbox_control import PAID_KEY, SANDBOX_SCRIPT, TEST_KEY, Sandbox
 
 TEXT = "/openapi/v2/text-to-3d"
 IMAGE = "/openapi/v1/image-to-3d"
