@@ -57,6 +57,8 @@ class JobManager:
         self._lock = threading.RLock()
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._dormant: set[str] = set()
+        self._load_ledger()
 
     # -- reading -------------------------------------------------------------------
     def jobs(self) -> list[Job]:
@@ -100,24 +102,34 @@ class JobManager:
         self._ready.put(job.id)
         return job
 
-    def resume(self) -> list[Job]:
-        """Load the ledger and carry on every job that was not finished."""
+    def _load_ledger(self) -> None:
+        """Know every ledger job from the start, so that no save can drop one.
+
+        Unfinished jobs stay dormant (listed, not run) until :meth:`resume`: the add-on
+        may not send anything yet (offline, no key).
+        """
         if self.ledger is None:
-            return []
-        resumed = []
+            return
         for job in self.ledger.load():
-            if job.id in self._jobs:
-                continue
-            with self._lock:
-                self._jobs[job.id] = job
-                self._cancel[job.id] = threading.Event()
+            self._jobs[job.id] = job
+            self._cancel[job.id] = threading.Event()
+            if not job.state.is_final:
+                self._dormant.add(job.id)
+                job.message = "Paused: carries on once Meshy can be reached (online access and an API key)"
+
+    def resume(self) -> list[Job]:
+        """Carry on every job the ledger had left unfinished."""
+        resumed = []
+        with self._lock:
+            waiting = [self._jobs[job_id] for job_id in self._dormant if job_id in self._jobs]
+            self._dormant.clear()
+        for job in sorted(waiting, key=lambda job: job.created_ms):
+            job.message = "Resumed after restart"
             if job.state is JobState.READY:
                 self._ready.put(job.id)
-                resumed.append(job)
-            elif not job.state.is_final:
-                job.message = "Resumed after restart"
+            else:
                 self._enqueue(job)
-                resumed.append(job)
+            resumed.append(job)
         self._changed(persist=False)
         return resumed
 
@@ -128,7 +140,8 @@ class JobManager:
             return
         self._user_canceled.add(job_id)
         self._cancel[job_id].set()
-        if job.state in (JobState.QUEUED, JobState.READY):
+        if job.state in (JobState.QUEUED, JobState.READY) or job_id in self._dormant:
+            self._dormant.discard(job_id)
             self._finish_canceled(job)
 
     def cancel_all(self) -> None:
@@ -150,6 +163,8 @@ class JobManager:
         job = self._jobs.get(job_id)
         if job is None or job.state not in (JobState.FAILED, JobState.CANCELED):
             return
+        if any(not stage.task_id and not stage.body for stage in job.stages):
+            return  # nothing to send again (e.g. a model received by the bridge): re-import instead
         job.error = job.error_code = ""
         self._user_canceled.discard(job_id)
         self._cancel[job_id] = threading.Event()

@@ -222,3 +222,23 @@ def test_request_rate_limit_slows_jobs_down_without_failing_them(sandbox, make_m
     assert [j.state for j in jobs] == [JobState.DONE] * 6, [j.error for j in jobs]
     assert any(r["status"] == 429 for r in sandbox.requests())
     assert len(sandbox.creates()) == 6
+
+
+def test_a_save_before_resume_keeps_the_ledgers_unfinished_jobs(sandbox, make_manager) -> None:
+    """Offline or keyless start: the ledger is listed, not run, and a new job must not erase it."""
+    sandbox.configure(task_seconds=1.0)
+    first = make_manager()
+    earlier = first.submit(_headless(plans.text_job("a lantern")))
+    while not earlier.stages[0].task_id:
+        time.sleep(0.02)
+    assert first.shutdown(2.0)
+
+    second = make_manager()
+    assert second.get(earlier.id) is not None and not second.get(earlier.id).state.is_final
+    fresh = second.submit(_headless(plans.text_job("a bucket")))  # saves the ledger
+    _wait(second, [fresh])
+    (resumed,) = second.resume()
+    assert resumed.id == earlier.id
+    _wait(second, [resumed])
+    assert resumed.state is JobState.DONE, resumed.error
+    assert len(sandbox.creates()) == 2
