@@ -1,8 +1,9 @@
 """The add-on enabled in real Blender the way Blender enables an extension, pointed at the sandbox.
 
-A user extension repository in a temporary directory holds a link named ``meshy_blender``
-to a staged copy of the package (links to the package's files plus the top-level
-``blender_manifest.toml``); the add-on is then enabled as ``bl_ext.<repo>.meshy_blender``.
+A user extension repository in a temporary directory holds ``meshy_blender`` laid out
+exactly as in the shipped zip (``build_extension.stage_extension``: the package's files
+beside the top-level ``blender_manifest.toml``); the add-on is then enabled as
+``bl_ext.<repo>.meshy_blender``.
 Its modules therefore live under that name: tests reach them with :meth:`AddonEnv.module`,
 never by importing ``meshy_blender`` directly (that would be a second, unregistered copy).
 
@@ -23,9 +24,9 @@ from typing import Any
 import addon_utils
 import bpy
 import pytest
+from build_extension import stage_extension
 from sandbox_control import PAID_KEY, Sandbox
 
-ROOT = Path(__file__).resolve().parents[2]
 REPO_MODULE = "meshy_tests"
 PACKAGE = f"bl_ext.{REPO_MODULE}.meshy_blender"
 TASK_SECONDS = 0.3
@@ -33,16 +34,9 @@ JOB_TIMEOUT = 60.0
 
 
 def stage_repository(root: Path) -> Path:
-    """A repository directory whose ``meshy_blender`` links to a staged package with the manifest."""
-    stage = root / "stage" / "meshy_blender"
-    stage.mkdir(parents=True)
-    for entry in (ROOT / "meshy_blender").iterdir():
-        if entry.name != "__pycache__":
-            (stage / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
-    (stage / "blender_manifest.toml").symlink_to(ROOT / "blender_manifest.toml")
+    """A repository directory holding the extension as the built zip lays it out."""
     repo = root / "repo"
-    repo.mkdir()
-    (repo / "meshy_blender").symlink_to(stage, target_is_directory=True)
+    stage_extension(repo / "meshy_blender")
     return repo
 
 
