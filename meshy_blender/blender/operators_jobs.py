@@ -93,6 +93,14 @@ class JobOperator(bpy.types.Operator):
             return False
         return True
 
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        job = self.job()
+        return {"CANCELLED"} if job is None else self.act(context, job)
+
+    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+        """The button's work on its (still listed) job."""
+        raise NotImplementedError
+
     def job(self) -> Job | None:
         live = session.current_manager()
         job = live.get(self.job_id) if live is not None else None
@@ -122,10 +130,7 @@ class MESHY_OT_job_cancel(JobOperator):
     bl_idname = "meshy.job_cancel"
     bl_label = "Cancel"
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        job = self.job()
-        if job is None:
-            return {"CANCELLED"}
+    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
         if job.state.is_final:
             return self.refuse(f"'{job.name}' has already finished")
         manager(context).cancel(job.id)
@@ -161,10 +166,7 @@ class MESHY_OT_job_retry(SendingJobOperator):
     bl_idname = "meshy.job_retry"
     bl_label = "Retry"
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        job = self.job()
-        if job is None:
-            return {"CANCELLED"}
+    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
         if not can_retry(job):
             return self.refuse(f"'{job.name}' cannot be retried: generate it again instead")
         manager(context).retry(job.id)
@@ -178,10 +180,7 @@ class MESHY_OT_job_reimport(JobOperator):
     bl_idname = "meshy.job_reimport"
     bl_label = "Re-import"
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        job = self.job()
-        if job is None:
-            return {"CANCELLED"}
+    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
         if not can_reimport(job):
             return self.refuse(f"'{job.name}' has no downloaded model to import")
         manager(context).reimport(job.id)
@@ -195,10 +194,7 @@ class MESHY_OT_job_forget(JobOperator):
     bl_idname = "meshy.job_forget"
     bl_label = "Forget"
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        job = self.job()
-        if job is None:
-            return {"CANCELLED"}
+    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
         if not job.state.is_final:
             return self.refuse(f"'{job.name}' is still running: cancel it first")
         manager(context).forget(job.id)
@@ -211,10 +207,7 @@ class MESHY_OT_job_refine(SendingJobOperator):
     bl_idname = "meshy.job_refine"
     bl_label = "Refine"
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        job = self.job()
-        if job is None:
-            return {"CANCELLED"}
+    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
         if not can_refine(job):
             return self.refuse(f"'{job.name}' is not a finished preview")
         options = scene_props(context).refine_options()
@@ -229,10 +222,7 @@ class MESHY_OT_job_rig(SendingJobOperator):
     bl_idname = "meshy.job_rig"
     bl_label = "Rig"
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        job = self.job()
-        if job is None:
-            return {"CANCELLED"}
+    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
         if not can_rig(job):
             return self.refuse(f"'{job.name}' is not a finished model that can be rigged")
         height = scene_props(context).rig_height()
@@ -249,10 +239,7 @@ class MESHY_OT_job_animate(SendingJobOperator):
     bl_idname = "meshy.job_animate"
     bl_label = "Animate"
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        job = self.job()
-        if job is None:
-            return {"CANCELLED"}
+    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
         if not can_animate(job):
             return self.refuse(f"'{job.name}' is not a finished rig")
         return submit(self, context, lambda: animate_job(context, job.final_task_id, job.name))
@@ -267,10 +254,7 @@ class MESHY_OT_job_delete_remote(SendingJobOperator):
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[OperatorReturnItems]:
         return cast(Any, context.window_manager).invoke_confirm(self, event)
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        job = self.job()
-        if job is None:
-            return {"CANCELLED"}
+    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
         if not job.state.is_final:
             return self.refuse(f"'{job.name}' is still running: cancel it first")
         targets = task_ids(job)
