@@ -30,6 +30,9 @@ MAX_MODEL_BYTES = 100 * 1024 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 GLB_MAGIC = b"glTF"
+#: Every PNG starts with its signature, then the 13-byte IHDR chunk (length, type, data, CRC).
+PNG_HEADER = PNG_MAGIC + b"\x00\x00\x00\x0dIHDR"
+PNG_HEADER_BYTES = len(PNG_HEADER) + 13 + 4
 
 AI_MODELS = ("meshy-4", "meshy-5", "meshy-6", "latest")
 TOPOLOGIES = ("quad", "triangle")
@@ -77,6 +80,8 @@ def _too_big(name: str, size: int, limit: int, what: str, field: str) -> Validat
 
 
 def _read_local(path: Path, limit: int, what: str, field: str) -> bytes:
+    if path.is_dir():
+        raise _fail(f"{what.capitalize()} '{path}' is a folder, not a file.", field)
     if not path.is_file():
         raise _fail(f"{what.capitalize()} file not found: {path}", field)
     size = path.stat().st_size
@@ -95,6 +100,8 @@ def _image_mime(data: bytes, name: str, field: str) -> str:
     mime = _sniff_image(data)
     if not mime:
         raise _fail(f"'{name}' is not a PNG or JPEG image (judged by its contents); Meshy accepts only those.", field)
+    if mime == "image/png" and not (len(data) >= PNG_HEADER_BYTES and data.startswith(PNG_HEADER)):
+        raise _fail(f"'{name}' is a damaged PNG image: its header is missing or cut short.", field)
     return mime
 
 

@@ -57,8 +57,9 @@ def submit(
 ) -> set[OperatorReturnItems]:
     """Build the job (validation, exports) and queue it; refusals are reported, nothing is sent."""
     try:
+        # A bad key or server address is refused now, not on a worker, and before build() writes input files.
+        preferences.client(context).close()
         job = build()
-        preferences.client(context).close()  # a bad key or server address is refused now, not on a worker
     except (MeshyError, OSError) as error:
         operator.report({"ERROR"}, str(error))
         return {"CANCELLED"}

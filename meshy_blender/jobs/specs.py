@@ -159,7 +159,8 @@ def resolve_files(values: Mapping[str, Any], base: Path) -> dict[str, Any]:
     """
 
     def absolute(item: Any) -> Any:
-        if not isinstance(item, str) or not item or is_url(item):
+        # Any other scheme (ftp://…) stays as given, for validation to refuse by name, not as a missing file.
+        if not isinstance(item, str) or not item or is_url(item) or "://" in item:
             return item
         return str((base / Path(item).expanduser()).resolve())
 
