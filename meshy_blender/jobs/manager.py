@@ -257,7 +257,7 @@ class JobManager:
             if job.id in self._user_canceled:
                 self._finish_canceled(job)
             else:
-                self._changed(persist=True)  # shutdown: keep the job resumable as it stands
+                self._changed(persist=False)  # shutdown: the ledger already holds the job, resumable
             return
         if job.state is JobState.READY:
             self._ready.put(job.id)
@@ -270,7 +270,9 @@ class JobManager:
     def _changed(self, *, persist: bool) -> None:
         with self._lock:
             self.version += 1
-            if persist and self.ledger is not None:
+            # After shutdown a late worker must not overwrite the ledger a new manager now owns;
+            # anything it would have added (a task id) is found again by the create lookup.
+            if persist and self.ledger is not None and not self._stopping.is_set():
                 self._prune()
                 try:
                     self.ledger.save(list(self._jobs.values()))

@@ -28,6 +28,7 @@ from ..api.errors import (
     NetworkError,
     QueueFullError,
     RateLimitError,
+    RequestTimeoutError,
     ResultExpiredError,
     ServerError,
 )
@@ -81,6 +82,8 @@ class JobRunner:
         self.claimed_task_ids = claimed_task_ids
         self.settings = settings
         self._final_task: Task | None = None
+        #: When the current stretch of connection problems began (None: Meshy is answering).
+        self._trouble_since: float | None = None
 
     # -- entry point -------------------------------------------------------------
     def run(self) -> None:
@@ -135,8 +138,14 @@ class JobRunner:
         ambiguous_failures = 0
         while True:
             self._check_cancel()
-            if stage.create_sent_ms and self._adopt_earlier_create(stage):
-                return
+            if stage.create_sent_ms:
+                try:
+                    if self._adopt_earlier_create(stage):
+                        return
+                except (NetworkError, ServerError, RateLimitError) as error:
+                    # The lookup failed, not the create: it must still happen before any new create.
+                    ambiguous_failures = self._after_ambiguous_failure(error, ambiguous_failures)
+                    continue
             self._set_state(JobState.SUBMITTING, f"Submitting {stage.kind.label}…")
             stage.create_sent_ms = int(time.time() * 1000)
             self.notify(True)  # on disk before the request leaves: a crash now is recoverable
@@ -145,7 +154,8 @@ class JobRunner:
             except (QueueFullError, RateLimitError) as error:
                 stage.create_sent_ms = 0  # a 429 is a certain refusal: nothing to look up
                 if time.monotonic() > slot_deadline:
-                    raise
+                    waited = f"Gave up after waiting {self.settings.slot_wait_timeout:g} s; retry the job later."
+                    raise type(error)(f"{error} {waited}", retry_after=error.retry_after) from error
                 self._set_state(JobState.WAITING_FOR_SLOT, _refusal_message(error))
                 self._sleep(error.retry_after or max(2.0, self._backoff(slot_attempt)))
                 slot_attempt += 1
@@ -153,14 +163,19 @@ class JobRunner:
             except (NetworkError, ServerError) as error:
                 if isinstance(error, NetworkError) and not error.maybe_sent:
                     stage.create_sent_ms = 0
-                ambiguous_failures += 1
-                if ambiguous_failures >= self.settings.create_attempts:
-                    raise
-                self._set_state(JobState.SUBMITTING, f"Connection problem ({error}); checking with Meshy…")
-                self._sleep(self._backoff(ambiguous_failures))
+                ambiguous_failures = self._after_ambiguous_failure(error, ambiguous_failures)
                 continue
             self._set_state(JobState.RUNNING, f"{stage.kind.label} submitted")
             return
+
+    def _after_ambiguous_failure(self, error: MeshyError, failures: int) -> int:
+        """Count a failed create or lookup; raise it when there were too many, else pause."""
+        failures += 1
+        if failures >= self.settings.create_attempts:
+            raise error
+        self._set_state(JobState.SUBMITTING, f"Connection problem ({error}); checking with Meshy…")
+        self._sleep(self._backoff(failures))
+        return failures
 
     def _adopt_earlier_create(self, stage: Stage) -> bool:
         task_id = find_created_task(self.client, stage, self.claimed_task_ids())
@@ -172,9 +187,14 @@ class JobRunner:
 
     # -- watch -------------------------------------------------------------------
     def _watch(self, stage: Stage) -> Task:
-        """Wait for the stage's task to finish, riding out connection problems."""
+        """Wait for the stage's task to finish, riding out connection problems.
+
+        The whole wait lasts at most ``task_timeout``; each stretch of connection problems
+        at most ``transient_window`` (a stretch ends when Meshy reports progress again).
+        """
         self._set_state(JobState.RUNNING, f"{stage.kind.label}: waiting for Meshy")
-        transient_deadline: float | None = None
+        deadline = time.monotonic() + self.settings.task_timeout
+        self._trouble_since = None
         attempt = 0
         while True:
             self._check_cancel()
@@ -186,12 +206,18 @@ class JobRunner:
                     on_update=lambda t: self._on_update(stage, t),
                     use_sse=self.settings.use_sse,
                     poll_interval=self.settings.poll_interval,
-                    timeout=self.settings.task_timeout,
+                    timeout=max(0.0, deadline - time.monotonic()),
                 )
             except (NetworkError, ServerError) as error:
                 now = time.monotonic()
-                transient_deadline = transient_deadline or now + self.settings.transient_window
-                if now > transient_deadline:
+                if self._trouble_since is None:
+                    self._trouble_since = now
+                if now >= deadline:
+                    raise RequestTimeoutError(
+                        f"The {stage.kind.label} task was not finished after {self.settings.task_timeout:g} s; "
+                        "it may still finish on Meshy — check the task list later."
+                    ) from error
+                if now - self._trouble_since > self.settings.transient_window:
                     raise
                 self.job.message = f"Connection problem, retrying: {error}"
                 self.notify(False)
@@ -202,6 +228,7 @@ class JobRunner:
             return task
 
     def _on_update(self, stage: Stage, task: Task) -> None:
+        self._trouble_since = None
         stage.status = task.status.value
         stage.progress = task.progress
         stage.preceding_tasks = task.preceding_tasks
@@ -216,7 +243,9 @@ class JobRunner:
     # -- download ----------------------------------------------------------------
     def _download_results(self) -> None:
         stage = self.job.stages[-1]
-        task = self._final_task or self.client.get_task(stage.kind, stage.task_id)
+        task = self._final_task
+        if task is None or not task.glb_url:  # not seen yet, or seen without its files: ask again
+            task = self.client.get_task(stage.kind, stage.task_id)
         targets = self._targets(task)
         self._set_state(JobState.DOWNLOADING, "Downloading the model…")
         for role in targets:

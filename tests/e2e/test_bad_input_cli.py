@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from api_samples import png_bytes
-from conftest import TASK_SECONDS, Cli, CliResult
+from cli_harness import TASK_SECONDS, Cli, CliResult
 from sandbox_control import Sandbox
 
 LONG = "x" * 601

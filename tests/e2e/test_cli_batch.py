@@ -12,7 +12,7 @@ from typing import Any
 
 import sandbox_assets
 from api_samples import png_bytes
-from conftest import Cli, assets_in, describe_blend, is_glb
+from cli_harness import Cli, assets_in, describe_blend, is_glb
 from sandbox_control import PAID_KEY, TEST_KEY, Sandbox
 
 from meshy_blender.api import MeshyClient

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RUN_TIMEOUT_S, Cli, assets_in, cli_env, describe_blend
+from cli_harness import RUN_TIMEOUT_S, Cli, assets_in, cli_env, describe_blend
 from sandbox_control import TEST_KEY, Sandbox
 from web_app import WAIT_S, post_import, sandbox_glb_url, send_to_blender
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Cli, cli_env, is_glb
+from cli_harness import ROOT, Cli, cli_env, is_glb
 from sandbox_control import PAID_KEY, TEST_KEY, Sandbox
 
 

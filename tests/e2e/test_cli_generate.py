@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sandbox_assets
 from api_samples import png_bytes
-from conftest import Cli, assets_in, describe_blend, is_glb
+from cli_harness import Cli, assets_in, describe_blend, is_glb
 from sandbox_control import PAID_KEY, Sandbox
 
 PBR = ["base_color", "metallic", "normal", "roughness"]
