@@ -8,7 +8,9 @@ form, and an option that is not given is not sent (Meshy's default applies).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import os
+import re
+from typing import Any, NoReturn
 
 from .bridge.policy import ASSET_DOMAIN, MESHY_WEB_ORIGINS
 from .bridge.server import DEFAULT_PORT as DEFAULT_BRIDGE_PORT
@@ -42,6 +44,24 @@ _DESCRIPTIONS = {
     "animate": "Animate a rigged character with an action from Meshy's animation library.",
     "retexture": "Give a model a new texture from a text or image style.",
 }
+
+
+#: What a Meshy API key looks like inside an error message (the rest of the word, quotes excluded).
+_KEY_LIKE = re.compile(r"msy_[^\s'\"]+")
+
+
+def redact_keys(text: str) -> str:
+    """``text`` with anything that looks like a Meshy key, or is the MESHY_API_KEY value, replaced."""
+    text = _KEY_LIKE.sub("msy_***", text)
+    from_environment = os.environ.get("MESHY_API_KEY", "").strip()
+    return text.replace(from_environment, "***") if from_environment else text
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors quote the arguments (``unrecognized arguments: --api-kye msy_…``): never a key."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(redact_keys(message))
 
 
 def _positive_int(text: str) -> int:
@@ -255,13 +275,13 @@ def _bridge(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser(prog: str = "meshy") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog,
         description="Generate 3D assets with Meshy and save them as .blend or .glb.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub: argparse._SubParsersAction = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common()
     for kind in specs.KINDS:
         _generation(sub, kind, common)

@@ -35,6 +35,7 @@ from .http import (
     PREFERENCES_PATH,
     Listener,
     RetryPolicy,
+    SecureSession,
     Transport,
     error_for_exception,
     error_for_response,
@@ -130,7 +131,7 @@ class MeshyClient:
         self.base_url = require_secure_url(base_url.strip().rstrip("/"), "Meshy base URL", "base_url")
         self._owns_session = session is None
         self._transport = Transport(
-            session or requests.Session(), api_key=key, timeout=timeout, retry=retry or RetryPolicy(), listeners=[]
+            session or SecureSession(), api_key=key, timeout=timeout, retry=retry or RetryPolicy(), listeners=[]
         )
 
     def __repr__(self) -> str:

@@ -128,6 +128,18 @@ def require_secure_url(url: str, what: str, field: str) -> str:
     return url
 
 
+class SecureSession(requests.Session):
+    """A session that checks every request it sends, redirect hops included, with :func:`require_secure_url`.
+
+    Downloads follow redirects (asset links may point to a CDN); a hop to plain HTTP on
+    another computer is refused before it is sent.
+    """
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        require_secure_url(request.url or "", "address", "url")
+        return super().send(request, **kwargs)
+
+
 # -- error mapping ------------------------------------------------------------------
 
 

@@ -324,6 +324,7 @@ class MESHY_PT_account(MeshySubPanel):
         col.label(text=f"Image to 3D: {image_cost(context)}")
         col.label(text=f"Rig: {fixed_cost(TaskKind.RIGGING)}, animate: {fixed_cost(TaskKind.ANIMATION)}")
         col.label(text=f"Retexture: {fixed_cost(TaskKind.RETEXTURE)}")
+        layout.operator("meshy.copy_diagnostics", icon="COPYDOWN")
 
 
 def text_cost(context: bpy.types.Context) -> int:

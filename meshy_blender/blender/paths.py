@@ -20,6 +20,7 @@ from ..jobs.model import Job
 PACKAGE = (__package__ or "meshy_blender").rsplit(".", 1)[0]
 
 LEDGER_NAME = "jobs.json"
+CREDENTIALS_NAME = "credentials.json"
 
 
 def is_extension() -> bool:
@@ -46,6 +47,11 @@ def default_download_dir(*, create: bool = True) -> Path:
 def ledger_path() -> Path:
     """The job ledger: with the add-on's data, not the downloads, so it survives a change of folder."""
     return user_dir() / LEDGER_NAME
+
+
+def credentials_path() -> Path:
+    """The file holding the API key (see :mod:`.credentials`); its folder is made when the key is saved."""
+    return user_dir(create=False) / CREDENTIALS_NAME
 
 
 class JobInputs:

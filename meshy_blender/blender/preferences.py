@@ -3,8 +3,14 @@
 """Add-on preferences: the API key, where Meshy lives, where results go, how many run at once.
 
 ``config(context)`` turns them into the one ``session.Config`` every part of the add-on uses.
-The key is kept in Blender's user preferences (never in a .blend) or taken from the
-``MESHY_API_KEY`` environment variable when the field is empty.
+
+The API key is not stored in the preferences: Blender writes add-on preferences into
+``userpref.blend``, which people copy between machines and share when asking for help.
+The "API key" field is virtual instead (``get``/``set`` functions, so Blender keeps no
+value of its own): it reads and writes ``credentials.json`` in the add-on's user folder
+(see :mod:`.credentials`). When the field is empty the ``MESHY_API_KEY`` environment
+variable is used. A key that older versions left in the preferences is moved to that
+file when the add-on starts (:func:`move_key_out_of_preferences`).
 """
 
 from __future__ import annotations
@@ -16,12 +22,26 @@ import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
 
 from ..api.client import MeshyClient
-from ..api.errors import OfflineError
+from ..api.errors import MeshyError, OfflineError
+from ..api.http import require_secure_url
 from ..bridge.server import DEFAULT_PORT
 from ..jobs.runner import RunSettings
-from . import calls, paths, session
+from . import calls, credentials, paths, session
 
 BALANCE_CALL = "balance"
+API_KEY = "api_key"
+
+
+def key_store() -> credentials.CredentialStore:
+    return credentials.store_at(paths.credentials_path())
+
+
+def _get_key(_prefs: bpy.types.AddonPreferences) -> str:
+    return key_store().load()
+
+
+def _set_key(_prefs: bpy.types.AddonPreferences, value: str) -> None:
+    key_store().save(value)
 
 
 class MeshyPreferences(bpy.types.AddonPreferences):
@@ -30,7 +50,10 @@ class MeshyPreferences(bpy.types.AddonPreferences):
     api_key: StringProperty(
         name="API key",
         subtype="PASSWORD",
-        description="Your Meshy API key (msy_…); when empty, the MESHY_API_KEY environment variable is used",
+        description="Your Meshy API key (msy_…), kept in a file of its own, never in a .blend; "
+        "when empty, the MESHY_API_KEY environment variable is used",
+        get=_get_key,
+        set=_set_key,
     )
     base_url: StringProperty(
         name="Server",
@@ -68,6 +91,8 @@ class MeshyPreferences(bpy.types.AddonPreferences):
         layout = self.layout
         col = layout.column()
         col.prop(self, "api_key")
+        if key_store().error:
+            col.label(text=key_store().error, icon="ERROR")
         if not self.api_key.strip() and session.key_from_environment():
             col.label(text="Using the key from the MESHY_API_KEY environment variable", icon="INFO")
         row = col.row()
@@ -77,6 +102,8 @@ class MeshyPreferences(bpy.types.AddonPreferences):
             draw_offline_hint(col)
         col.separator()
         col.prop(self, "base_url")
+        if base_url_problem(base_url(self)):
+            col.label(text="Use https:// (plain http:// only to this computer)", icon="ERROR")
         col.prop(self, "download_dir")
         if not self.download_dir.strip():
             col.label(text=f"Default: {paths.default_download_dir(create=False)}", icon="FILE_FOLDER")
@@ -109,6 +136,38 @@ def draw_offline_hint(layout: bpy.types.UILayout) -> None:
     box.label(text="or start Blender with --online-mode.")
 
 
+def stored_values(prefs: bpy.types.AddonPreferences) -> Any:
+    """The ID properties holding what Blender saves of ``prefs`` (kept apart from them since Blender 5.0)."""
+    separate = getattr(prefs, "bl_system_properties_get", None)
+    return separate() if separate is not None else prefs
+
+
+def move_key_out_of_preferences(context: bpy.types.Context) -> None:
+    """Move a key that an older version stored in the preferences (so in userpref.blend) to its file."""
+    addon = cast(Any, context.preferences).addons.get(paths.PACKAGE)
+    stored = stored_values(addon.preferences) if addon is not None and addon.preferences is not None else None
+    if stored is None or API_KEY not in stored:
+        return
+    legacy = stored[API_KEY]
+    del stored[API_KEY]
+    if isinstance(legacy, str) and legacy.strip() and not key_store().load():
+        key_store().save(legacy)
+
+
+def base_url(prefs: MeshyPreferences) -> str:
+    """The server address in use: the preference, else ``MESHY_BASE_URL``, else Meshy's."""
+    return prefs.base_url.strip().rstrip("/") or session.base_url_from_environment()
+
+
+def base_url_problem(url: str) -> str:
+    """Why the client would refuse ``url`` (not a web address, or plain HTTP to another computer), or ""."""
+    try:
+        require_secure_url(url, "Meshy base URL", "base_url")
+    except MeshyError as error:
+        return str(error)
+    return ""
+
+
 def get(context: bpy.types.Context) -> MeshyPreferences:
     return cast(MeshyPreferences, cast(Any, context.preferences).addons[paths.PACKAGE].preferences)
 
@@ -126,7 +185,7 @@ def config(context: bpy.types.Context) -> session.Config:
     prefs = get(context)
     return session.Config(
         api_key=api_key(context),
-        base_url=prefs.base_url.strip().rstrip("/") or session.base_url_from_environment(),
+        base_url=base_url(prefs),
         download_dir=download_dir(context),
         ledger_path=paths.ledger_path(),
         concurrency=prefs.concurrency,

@@ -1,7 +1,8 @@
 """Enable and disable the add-on, leaving nothing behind.
 
 ``register`` adds the classes, the scene properties, the pump timer and a load handler,
-then carries on the jobs the ledger left unfinished, but only when requests may go out
+moves an API key that older versions kept in the preferences to its own file, then
+carries on the jobs the ledger left unfinished, but only when requests may go out
 (online access and a key): enabling the add-on otherwise never touches the network.
 It starts the Meshy Bridge too when the preferences ask for it (never offline).
 ``unregister`` stops the timer, the bridge and every thread (bounded), then removes what it added.
@@ -20,6 +21,7 @@ from . import (
     bridge_ui,
     calls,
     cli,
+    diagnostics_ui,
     operators,
     operators_jobs,
     panels,
@@ -35,6 +37,7 @@ CLASSES = (
     *operators_jobs.CLASSES,
     *panels.CLASSES,
     *bridge_ui.CLASSES,
+    *diagnostics_ui.CLASSES,
 )
 SHUTDOWN_TIMEOUT = 2.0
 CALLS_TIMEOUT = 1.0
@@ -56,6 +59,7 @@ def register() -> None:
     properties.register()
     for cls in CLASSES:
         bpy.utils.register_class(cls)
+    preferences.move_key_out_of_preferences(bpy.context)
     bpy.app.handlers.load_post.append(on_load_post)
     pump.start_timer()
     cli.register_command()

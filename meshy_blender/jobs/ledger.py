@@ -3,6 +3,8 @@
 One JSON file, rewritten whole and atomically (temporary file, fsync, ``os.replace``)
 on each change that matters for recovery: a crash leaves either the old or the new
 version, never half of one. It holds task ids, stages and import state, never the key.
+A job's id names its download folder, so a ledger with an id that is not a plain name
+(``../..``) is treated as damaged rather than followed out of the download folder.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -19,6 +22,8 @@ from .model import Job
 log = logging.getLogger(__name__)
 
 LEDGER_VERSION = 1
+#: What job ids look like (``uuid4().hex[:12]``), with room for hand-made ones; never a path.
+PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 class Ledger:
@@ -34,7 +39,11 @@ class Ledger:
             return []
         try:
             data = json.loads(text)
-            return [Job.from_dict(entry) for entry in data["jobs"]]
+            jobs = [Job.from_dict(entry) for entry in data["jobs"]]
+            for job in jobs:
+                if not PLAIN_ID.fullmatch(job.id):
+                    raise ValueError(f"job id {job.id!r} is not a plain name")
+            return jobs
         except (ValueError, KeyError, TypeError) as error:
             broken = self.path.with_suffix(".corrupt.json")
             os.replace(self.path, broken)
