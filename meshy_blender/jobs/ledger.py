@@ -30,6 +30,9 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._taken = 0
+        self._written = 0
 
     def load(self) -> list[Job]:
         """The jobs written last time; an unreadable ledger is kept aside, not lost."""
@@ -51,8 +54,24 @@ class Ledger:
             return []
 
     def save(self, jobs: list[Job]) -> None:
+        self.write(self.snapshot(jobs))
+
+    def snapshot(self, jobs: list[Job]) -> tuple[int, str]:
+        """The ledger text for ``jobs``, numbered in the order snapshots were taken.
+
+        Taking the snapshot is quick and may happen under the caller's lock; the slow
+        :meth:`write` (fsync) then happens outside it, and never replaces a newer one.
+        """
         payload = json.dumps({"version": LEDGER_VERSION, "jobs": [job.to_dict() for job in jobs]}, indent=1)
         with self._lock:
+            self._taken += 1
+            return self._taken, payload
+
+    def write(self, snapshot: tuple[int, str]) -> None:
+        number, payload = snapshot
+        with self._write_lock:
+            if number <= self._written:
+                return  # a newer snapshot is already on disk
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".ledger-", suffix=".tmp", dir=self.path.parent)
             try:
@@ -64,3 +83,4 @@ class Ledger:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
+            self._written = number

@@ -268,16 +268,19 @@ class JobManager:
         self._changed(persist=True)
 
     def _changed(self, *, persist: bool) -> None:
+        snapshot = None
         with self._lock:
             self.version += 1
             # After shutdown a late worker must not overwrite the ledger a new manager now owns;
             # anything it would have added (a task id) is found again by the create lookup.
             if persist and self.ledger is not None and not self._stopping.is_set():
                 self._prune()
-                try:
-                    self.ledger.save(list(self._jobs.values()))
-                except OSError as error:
-                    log.error("Could not save the Meshy job ledger: %s", error)
+                snapshot = self.ledger.snapshot(list(self._jobs.values()))
+        if snapshot is not None and self.ledger is not None:
+            try:
+                self.ledger.write(snapshot)  # outside the lock: the main thread never waits for an fsync
+            except OSError as error:
+                log.error("Could not save the Meshy job ledger: %s", error)
 
     def _prune(self) -> None:
         if self.keep_finished is None:

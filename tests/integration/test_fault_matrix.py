@@ -453,9 +453,9 @@ class RecordingLedger(Ledger):
         super().__init__(path)
         self.messages: list[str] = []
 
-    def save(self, jobs: list[Job]) -> None:
+    def snapshot(self, jobs: list[Job]) -> tuple[int, str]:
         self.messages.extend(job.message for job in jobs)
-        super().save(jobs)
+        return super().snapshot(jobs)
 
 
 @dataclass
