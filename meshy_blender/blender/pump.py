@@ -81,7 +81,7 @@ def tick() -> bool:
     if manager.version != _last_version:
         _last_version = manager.version
         _redraw_sidebars()
-    return bool(manager.active())
+    return not manager.all_final()  # lock-free; active() would wait while a worker serializes the ledger
 
 
 def _redraw_sidebars() -> None:
