@@ -54,6 +54,8 @@ ROLES = ("model", "walking", "running")
 @dataclass
 class Run:
     other: list[float] = field(default_factory=list)
+    #: Main-thread CPU seconds of each non-import tick (what the tick itself ran, without waits).
+    other_cpu: list[float] = field(default_factory=list)
     #: (wall seconds, main-thread CPU seconds, job) of each import tick.
     imports: list[tuple[float, float, Job]] = field(default_factory=list)
     seconds: float = 0.0
@@ -131,6 +133,7 @@ def drive(config: session.Config, image: Path, model: Path, sandbox_pid: int) ->
                 run.imports.append((wall, cpu, imported[-1]))
             else:
                 run.other.append(wall)
+                run.other_cpu.append(cpu)
             if len(jobs) == JOBS_PER_ROUND * ROUNDS and manager.all_final(job.id for job in jobs):
                 break
             if time.monotonic() - started > RUN_TIMEOUT_S:
@@ -200,7 +203,8 @@ def report(out: TextIO, run: Run, bare: list[float], growing: list[float], repla
     print(
         f"non-import ticks ({len(other)}): median {ms(median(other))}, p90 {ms(percentile(other, 0.9))}, "
         f"p99 {ms(percentile(other, 0.99))}, p100 {ms(max(other))}; {sum(t >= GOAL_MAX_S for t in other)} "
-        f"at or over {ms(GOAL_MAX_S)}; slowest: {', '.join(ms(t) for t in sorted(other)[-5:])}",
+        f"at or over {ms(GOAL_MAX_S)}; slowest: {', '.join(ms(t) for t in sorted(other)[-5:])}; "
+        f"main-thread CPU median {ms(median(run.other_cpu))}",
         file=out,
     )
     by_kind: dict[str, list[list[float]]] = defaultdict(lambda: [[], [], [], []])
