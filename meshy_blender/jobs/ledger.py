@@ -3,6 +3,7 @@
 One JSON file, rewritten whole and atomically (temporary file, fsync, ``os.replace``)
 on each change that matters for recovery: a crash leaves either the old or the new
 version, never half of one. It holds task ids, stages and import state, never the key.
+The manager saves it through a :class:`~.ledger_writer.LedgerWriter`, on one thread.
 A job's id names its download folder, so a ledger with an id that is not a plain name
 (``../..``) is treated as damaged rather than followed out of the download folder.
 """
@@ -14,7 +15,6 @@ import logging
 import os
 import re
 import tempfile
-import threading
 from pathlib import Path
 
 from .model import Job
@@ -29,10 +29,6 @@ PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
-        self._write_lock = threading.Lock()
-        self._taken = 0
-        self._written = 0
 
     def load(self) -> list[Job]:
         """The jobs written last time; an unreadable ledger is kept aside, not lost."""
@@ -54,33 +50,16 @@ class Ledger:
             return []
 
     def save(self, jobs: list[Job]) -> None:
-        self.write(self.snapshot(jobs))
-
-    def snapshot(self, jobs: list[Job]) -> tuple[int, str]:
-        """The ledger text for ``jobs``, numbered in the order snapshots were taken.
-
-        Taking the snapshot is quick and may happen under the caller's lock; the slow
-        :meth:`write` (fsync) then happens outside it, and never replaces a newer one.
-        """
+        """Replace the file with ``jobs``: a crash leaves the old version or the new one, never half."""
         payload = json.dumps({"version": LEDGER_VERSION, "jobs": [job.to_dict() for job in jobs]}, indent=1)
-        with self._lock:
-            self._taken += 1
-            return self._taken, payload
-
-    def write(self, snapshot: tuple[int, str]) -> None:
-        number, payload = snapshot
-        with self._write_lock:
-            if number <= self._written:
-                return  # a newer snapshot is already on disk
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".ledger-", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(payload)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            self._written = number
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".ledger-", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

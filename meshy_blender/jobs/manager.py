@@ -5,6 +5,10 @@ The main thread calls :meth:`take_ready` from the pump to import finished jobs o
 time, then :meth:`mark_imported`. ``version`` increases on every change so the pump
 redraws only when something moved.
 
+Saving: every change worth keeping asks the :class:`LedgerWriter` for a save and goes on;
+only a create about to be sent waits until the ledger is on disk (:meth:`_checkpoint`).
+Reads from the main thread (``get``, ``all_final``, ``version``) take no lock at all.
+
 Cancel versus shutdown: a user's cancel ends the job as CANCELED; a shutdown (add-on
 disabled, Blender quitting) stops the workers within a bound but leaves every job as
 the ledger last saw it, so the next start carries on where this one stopped.
@@ -22,12 +26,15 @@ from pathlib import Path
 from ..api.client import MeshyClient
 from ..api.errors import EXIT_TASK_FAILED, CancelledError, MeshyError
 from .ledger import Ledger
+from .ledger_writer import LedgerWriter
 from .model import Job, JobState
 from .runner import JobRunner, RunSettings
 
 log = logging.getLogger(__name__)
 
 MAX_FINISHED_KEPT = 200
+#: How long a create waits for the ledger to reach the disk before it is sent anyway.
+CHECKPOINT_TIMEOUT_S = 10.0
 
 
 class JobManager:
@@ -44,6 +51,7 @@ class JobManager:
         self.client_factory = client_factory
         self.download_dir = Path(download_dir)
         self.ledger = ledger
+        self._writer = LedgerWriter(ledger, self._jobs_to_save) if ledger is not None else None
         self.concurrency = max(1, concurrency)
         self.settings = settings or RunSettings()
         #: Finished jobs kept in the ledger (None: all, as a batch needs to know every asset it made).
@@ -73,8 +81,10 @@ class JobManager:
         return [job for job in self.jobs() if not job.state.is_final]
 
     def all_final(self, job_ids: Iterable[str] | None = None) -> bool:
+        """True when none of ``job_ids`` (default: all jobs) is still in flight. Lock-free: the pump calls it."""
         ids = list(job_ids) if job_ids is not None else list(self._jobs)
-        return all(self._jobs[job_id].state.is_final for job_id in ids if job_id in self._jobs)
+        jobs = (self._jobs.get(job_id) for job_id in ids)  # a job pruned meanwhile is final
+        return all(job.state.is_final for job in jobs if job is not None)
 
     def claimed_task_ids(self) -> set[str]:
         with self._lock:
@@ -248,6 +258,7 @@ class JobManager:
             job_dir=self.download_dir / job.id,
             cancel=cancel,
             notify=lambda persist: self._changed(persist=persist),
+            checkpoint=self._checkpoint,
             claimed_task_ids=self.claimed_task_ids,
             settings=self.settings,
         )
@@ -268,19 +279,24 @@ class JobManager:
         self._changed(persist=True)
 
     def _changed(self, *, persist: bool) -> None:
-        snapshot = None
         with self._lock:
             self.version += 1
-            # After shutdown a late worker must not overwrite the ledger a new manager now owns;
-            # anything it would have added (a task id) is found again by the create lookup.
-            if persist and self.ledger is not None and not self._stopping.is_set():
-                self._prune()
-                snapshot = self.ledger.snapshot(list(self._jobs.values()))
-        if snapshot is not None and self.ledger is not None:
-            try:
-                self.ledger.write(snapshot)  # outside the lock: the main thread never waits for an fsync
-            except OSError as error:
-                log.error("Could not save the Meshy job ledger: %s", error)
+        # After shutdown a late worker must not overwrite the ledger a new manager now owns;
+        # anything it would have added (a task id) is found again by the create lookup.
+        if persist and self._writer is not None and not self._stopping.is_set():
+            self._writer.request()
+
+    def _checkpoint(self) -> None:
+        """Save the ledger and return once it is on disk (before a paid create is sent)."""
+        self._changed(persist=False)  # the flush below is the save
+        writer = None if self._stopping.is_set() else self._writer
+        if writer is not None and not writer.flush(CHECKPOINT_TIMEOUT_S):
+            log.error("The Meshy job ledger was not saved within %g s; sending anyway", CHECKPOINT_TIMEOUT_S)
+
+    def _jobs_to_save(self) -> list[Job]:
+        with self._lock:
+            self._prune()
+            return list(self._jobs.values())
 
     def _prune(self) -> None:
         if self.keep_finished is None:
@@ -290,15 +306,16 @@ class JobManager:
             del self._jobs[job.id]
 
     def shutdown(self, timeout: float = 2.0) -> bool:
-        """Stop every worker within ``timeout`` seconds; True when all stopped."""
+        """Save what is pending and stop every thread within ``timeout`` seconds; True when all stopped."""
         self._stopping.set()
         for event in self._cancel.values():
             event.set()
         for _ in self._threads:
             self._queue.put(None)
         deadline = time.monotonic() + timeout
+        saved = self._writer is None or self._writer.close(timeout)  # the changes asked for until now
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         stopped = not any(thread.is_alive() for thread in self._threads)
         self._threads.clear()
-        return stopped
+        return saved and stopped

@@ -1,7 +1,8 @@
 """Run one job to the end on a worker thread: create, watch, download.
 
 The runner never touches bpy. It mutates only its own job and reports every change
-through ``notify(persist)``; the manager saves the ledger and wakes the pump. It is
+through ``notify(persist)``; the manager saves the ledger and wakes the pump; before a
+create it calls ``checkpoint()``, which returns once the job is on disk. It is
 written to be restarted at any point: a stage with a task id is watched, not created
 again; a stage whose create may have reached Meshy is looked up first; files already
 downloaded and verified are kept.
@@ -71,6 +72,7 @@ class JobRunner:
         job_dir: Path,
         cancel: threading.Event,
         notify: Callable[[bool], None],
+        checkpoint: Callable[[], None],
         claimed_task_ids: Callable[[], Collection[str]],
         settings: RunSettings,
     ) -> None:
@@ -79,6 +81,7 @@ class JobRunner:
         self.job_dir = job_dir
         self.cancel = cancel
         self.notify = notify
+        self.checkpoint = checkpoint
         self.claimed_task_ids = claimed_task_ids
         self.settings = settings
         self._final_task: Task | None = None
@@ -148,7 +151,7 @@ class JobRunner:
                     continue
             self._set_state(JobState.SUBMITTING, f"Submitting {stage.kind.label}…")
             stage.create_sent_ms = int(time.time() * 1000)
-            self.notify(True)  # on disk before the request leaves: a crash now is recoverable
+            self.checkpoint()  # on disk before the request leaves: a crash now is recoverable
             try:
                 stage.task_id = self.client.create_task(stage.kind, stage.body)
             except (QueueFullError, RateLimitError) as error:

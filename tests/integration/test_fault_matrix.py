@@ -446,28 +446,28 @@ FAILED = [
 # -- running a case ------------------------------------------------------------------
 
 
-class RecordingLedger(Ledger):
-    """A real ledger that also remembers every message it saved."""
+class RecordingManager(JobManager):
+    """The real manager, remembering the message of every job at each change it is told of."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.messages: list[str] = []
+        super().__init__(*args, **kwargs)
 
-    def snapshot(self, jobs: list[Job]) -> tuple[int, str]:
-        self.messages.extend(job.message for job in jobs)
-        return super().snapshot(jobs)
+    def _changed(self, *, persist: bool) -> None:
+        self.messages.extend(job.message for job in list(self._jobs.values()))
+        super()._changed(persist=persist)
 
 
 @dataclass
 class Run:
-    manager: JobManager
-    ledger: RecordingLedger
+    manager: RecordingManager
+    ledger: Ledger
     #: Every request the job's client sent: method, path, and the job's message at that moment.
     sent: list[tuple[str, str, str]]
 
     def shown(self) -> set[str]:
-        """What the job showed the user on the way (messages sent with requests or saved)."""
-        return {message for _, _, message in self.sent} | set(self.ledger.messages)
+        """What the job showed the user on the way (messages sent with requests or set at a change)."""
+        return {message for _, _, message in self.sent} | set(self.manager.messages)
 
 
 @pytest.fixture
@@ -482,8 +482,8 @@ def run(sandbox: Sandbox, tmp_path: Path) -> Iterator[Callable[[Case, Job], Run]
             made.request_listeners.append(lambda method, url: sent.append((method, urlsplit(url).path, job.message)))
             return made
 
-        ledger = RecordingLedger(tmp_path / "ledger.json")
-        manager = JobManager(client, download_dir=tmp_path / "downloads", ledger=ledger, settings=case.settings)
+        ledger = Ledger(tmp_path / "ledger.json")
+        manager = RecordingManager(client, download_dir=tmp_path / "downloads", ledger=ledger, settings=case.settings)
         managers.append(manager)
         job.import_result = False
         manager.submit(job)

@@ -91,15 +91,3 @@ def test_recovery_finds_nothing_when_the_create_never_landed() -> None:
     stage = Stage(TaskKind.TEXT_TO_3D, {"mode": "preview", "prompt": "a chair"}, create_sent_ms=1_000_000)
     lister = _Lister([{"id": "x", "type": "text-to-3d-preview", "prompt": "a lamp", "created_at": 1_000_500}])
     assert find_created_task(lister, stage, claimed=set()) == ""
-
-
-def test_an_older_snapshot_written_late_never_replaces_a_newer_one(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "jobs.json")
-    job = _text_job()
-    older = ledger.snapshot([job])
-    job.state = JobState.DONE
-    newer = ledger.snapshot([job])
-    ledger.write(newer)
-    ledger.write(older)  # a slower thread finishing its write after the newer one
-    (loaded,) = ledger.load()
-    assert loaded.state is JobState.DONE
