@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import sandbox_assets
 from api_samples import glb_bytes, sandbox_client
 from sandbox_control import Sandbox
 
 from meshy_blender.api import AssetExpiredError, CancelledError, DownloadError, MeshyClient, TaskKind, check_glb
-from meshy_blender.api.download import CHUNK_BYTES
+from meshy_blender.api.download import CHUNK_BYTES, WRITEBACK_BYTES
 
 
 @pytest.fixture
@@ -133,10 +135,18 @@ def test_cancel_stops_a_large_download_and_cleans_up(client: MeshyClient, sandbo
     assert files_in(tmp_path) == []
 
 
-def test_large_download_streams_to_disk(client: MeshyClient, sandbox: Sandbox, tmp_path: Path) -> None:
-    dest = client.download(f"{sandbox.url}/_sandbox/large.glb?mb=24", tmp_path / "big.glb")
+def test_large_download_arrives_byte_for_byte(client: MeshyClient, sandbox: Sandbox, tmp_path: Path) -> None:
+    """80 MB: written out to disk in several pieces while it streams, identical to what the server sent."""
+    megabytes = 80
+    assert megabytes * 1024 * 1024 > 2 * WRITEBACK_BYTES
+    dest = client.download(f"{sandbox.url}/_sandbox/large.glb?mb={megabytes}", tmp_path / "big.glb")
     check_glb(dest)
-    assert dest.stat().st_size >= 24 * 1024 * 1024 * 0.9
+    sent = hashlib.sha256()
+    for piece in sandbox_assets.large_glb_stream(megabytes * 1024 * 1024):
+        sent.update(piece)
+    with dest.open("rb") as file:
+        assert hashlib.file_digest(file, "sha256").hexdigest() == sent.hexdigest()
+    assert files_in(tmp_path) == ["big.glb"]
 
 
 class _ChunkedHandler(BaseHTTPRequestHandler):
