@@ -3,8 +3,8 @@
 A 300 000-triangle GLB with three 4096² PBR textures (``sandbox_assets.dense_glb``),
 imported three times each, alternating, into a fresh empty scene: once with
 ``importer.import_glb`` (what every Meshy result goes through: checks, the importer,
-naming, the collection, placement at the cursor, tags, selection, the material
-report) and once with the bare ``bpy.ops.import_scene.gltf`` with the same options.
+naming, the collection, placement at the cursor, tags, selection) and once with the
+bare ``bpy.ops.import_scene.gltf`` with the same options.
 A warm-up import of each kind comes first, so no measurement pays first-use costs.
 
 Goal: our work under 10 % of the bare import. Both medians are shown, but their
@@ -42,10 +42,10 @@ OUR_FUNCTIONS = (
     "new",  # _DataSnapshot.new
     "_name_clips",
     "_new_collection",
+    "_visible_layer",
     "_place",
     "_tag",
     "select_only",
-    "material_report",
     "supported_options",
 )
 
@@ -98,7 +98,7 @@ def profile_ours(path: Path) -> list[tuple[str, float]]:
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]  # the undocumented raw table
     found: list[tuple[str, float]] = []
     for (filename, _line, function), (_cc, _nc, _tt, cumulative, _callers) in stats.items():
-        if function in OUR_FUNCTIONS and filename.endswith(("importer.py", "materials.py")):
+        if function in OUR_FUNCTIONS and filename.endswith("importer.py"):
             found.append((function, cumulative))
         if function == "_run_gltf_importer":
             found.append(("(the glTF importer)", cumulative))

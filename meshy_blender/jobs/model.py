@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.tasks import TaskKind
@@ -74,7 +74,8 @@ class Stage:
         return self.status == "SUCCEEDED"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """JSON-ready data sharing the stage's containers (see :meth:`Job.to_dict`)."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["kind"] = self.kind.name
         return data
 
@@ -137,9 +138,14 @@ class Job:
         return sum(s.consumed_credits or 0 for s in self.stages)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """JSON-ready data, to be serialized at once: it shares the job's dicts and lists.
+
+        Not ``dataclasses.asdict``: its deep copy made saving 200 jobs take 23 ms of the
+        interpreter's lock, which Blender's main thread then waited for.
+        """
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["state"] = self.state.value
-        data["stages"] = [s.to_dict() for s in self.stages]
+        data["stages"] = [stage.to_dict() for stage in self.stages]
         return data
 
     @classmethod

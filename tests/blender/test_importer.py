@@ -150,6 +150,39 @@ def test_two_imports_with_the_same_name_do_not_collide(empty_scene: bpy.types.Sc
     assert set(bpy.context.selected_objects) == set(second.objects)
 
 
+def test_the_users_active_collection_stays_active_and_untouched(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets
+) -> None:
+    props = bpy.data.collections.new("Props")
+    empty_scene.collection.children.link(props)
+    view_layer = bpy.context.view_layer
+    view_layer.active_layer_collection = view_layer.layer_collection.children["Props"]
+
+    result = _import(glb_assets.rig, extra_actions_from=[glb_assets.walking])
+
+    assert view_layer.active_layer_collection.collection == props
+    assert len(props.objects) == 0
+    assert all(obj.users_collection == (result.collection,) for obj in result.objects)
+
+
+@pytest.mark.parametrize("hidden_by", ["exclude", "hide_viewport"])
+def test_import_into_an_excluded_or_hidden_meshy_collection_still_lands_there(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, hidden_by: str
+) -> None:
+    """The user switched the Meshy collection off: the rig still imports, into it, and it stays off."""
+    _import(glb_assets.textured, job_id="job-1")
+    meshy_layer = bpy.context.view_layer.layer_collection.children["Meshy"]
+    setattr(meshy_layer, hidden_by, True)
+
+    result = _import(glb_assets.rig, job_id="job-2", extra_actions_from=[glb_assets.walking])
+
+    assert result.armature is not None and "walking" in result.actions
+    assert all(obj.users_collection == (result.collection,) for obj in result.objects)
+    assert result.collection in list(empty_scene.collection.children["Meshy"].children)
+    assert getattr(meshy_layer, hidden_by) is True
+    assert len(empty_scene.collection.objects) == 0
+
+
 def test_each_scene_gets_one_meshy_collection(empty_scene: bpy.types.Scene, glb_assets: GlbAssets) -> None:
     _import(glb_assets.textured, job_id="job-1")
     other = bpy.data.scenes.new("Other")
@@ -258,3 +291,18 @@ def test_missing_gltf_addon_is_reported(empty_scene: bpy.types.Scene, glb_assets
     finally:
         addon_utils.enable("io_scene_gltf2")
     assert len(bpy.data.objects) == 0
+
+
+def test_import_works_through_bpy_ops_when_blenders_private_operator_call_is_gone(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Operators are called through ``_bpy.ops`` (no extra depsgraph update); a Blender without it still works."""
+    from meshy_blender.blender import importer
+
+    monkeypatch.setattr(importer, "_operators", None)
+
+    result = _import(glb_assets.rig, extra_actions_from=[glb_assets.walking, glb_assets.running])
+
+    assert result.actions == ["walking", "running"]
+    assert all(obj.users_collection == (result.collection,) for obj in result.objects)
+    assert set(bpy.data.objects) == set(result.objects)
