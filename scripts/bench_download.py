@@ -1,7 +1,7 @@
 """Downloading a 300 MB GLB: our ``download()`` against ``curl -o``, speed and memory.
 
 Both fetch the same sandbox URL (``/_sandbox/large.glb?mb=300``, a valid GLB streamed
-with its Content-Length) three times each, in alternating order. Ours runs in a child
+with its Content-Length) five times each, in alternating order. Ours runs in a child
 process (``MeshyClient.download``, i.e. ``api/download.py``: streamed 1 MiB pieces to a
 temporary file, fsync, GLB check, rename) and reports its own time and the growth of
 its peak resident memory (VmHWM) across the download; the time the final fsync takes
@@ -35,7 +35,7 @@ from bench_common import median
 from sandbox_control import PAID_KEY, Sandbox
 
 SIZE_MB = 300
-RUNS = 3
+RUNS = 5
 MB = 2**20
 CURL_TIMEOUT_S = 60
 GOAL_RATIO = 0.8
