@@ -194,6 +194,7 @@ def replay(config: session.Config, jobs: list[Job]) -> tuple[list[float], list[f
                     bare.append(sum(bench_common.bare_import(path) for path in files))
                 else:
                     manager.add_ready(again)
+                    manager.save_now()  # its ledger write done, not racing the measured tick
                     ticks.append(timed_tick()[0])
                     if again.state is not JobState.IMPORTED:
                         raise RuntimeError(f"the replay of {job.name} was not imported: {again.message}")

@@ -1,12 +1,17 @@
 """Saving the ledger on its own thread, so that nobody but a paid create waits for the disk.
 
 Every change worth keeping asks for a save (:meth:`LedgerWriter.request`, which returns at
-once); one thread serializes the jobs and writes them, gathering the changes of the next
-``gather_s`` seconds into the same write. The main thread marks a job imported and goes
-on (before, it serialized and fsynced the whole ledger itself: 3–4 ms per import, up to
-24 ms behind a worker's write). The one change that must be on disk before anything else
-happens — a create about to be sent, so that a crash after it is found again, not paid
-twice — asks with :meth:`flush`, which skips the gathering and waits for that write.
+once); one thread serializes the jobs and writes them: at once after a quiet spell, and
+at most once per ``gather_s`` seconds during a burst, each write covering every change
+asked for before it began. The main thread marks a job imported and goes on (before, it
+serialized and fsynced the whole ledger itself: 3–4 ms per import, up to 24 ms behind a
+worker's write). Writing at once rather than after a delay matters too: the pump imports
+the next ready job one timer interval (0.1 s) later, and a write delayed by as much
+landed on that import, holding the interpreter lock while it serialized the jobs.
+
+The one change that must be on disk before anything else happens — a create about to
+be sent, so that a crash after it is found again, not paid twice — asks with
+:meth:`flush`, which never waits out the spacing and returns once that write is done.
 
 A change requested but not yet written when Blender dies is lost, as it was when it
 happened a moment before the crash: everything recovery needs is either flushed
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from .ledger import Ledger
@@ -24,7 +30,7 @@ from .model import Job
 
 log = logging.getLogger(__name__)
 
-#: How long the writer gathers further changes before writing (a batch changes jobs in bursts).
+#: The least time between two writes (a batch changes jobs in bursts).
 GATHER_S = 0.1
 
 
@@ -72,6 +78,7 @@ class LedgerWriter:
         return not thread.is_alive()
 
     def _run(self) -> None:
+        next_write = time.monotonic()
         while True:
             with self._state:
                 self._state.wait_for(lambda: self._requested > self._written or self._closed)
@@ -79,10 +86,11 @@ class LedgerWriter:
                     self._thread = None
                     self._state.notify_all()
                     return
-                self._state.wait_for(lambda: self._urgent, self._gather_s)
+                self._state.wait_for(lambda: self._urgent, max(0.0, next_write - time.monotonic()))
                 self._urgent = self._closed
                 number = self._requested
             self._save()
+            next_write = time.monotonic() + self._gather_s
             with self._state:
                 self._written = number
                 self._state.notify_all()

@@ -286,11 +286,17 @@ class JobManager:
         if persist and self._writer is not None and not self._stopping.is_set():
             self._writer.request()
 
+    def save_now(self, timeout: float = CHECKPOINT_TIMEOUT_S) -> bool:
+        """Wait (at most ``timeout`` s) until the ledger on disk holds every change so far.
+
+        True when it does, or when there is nothing to wait for (no ledger, or shut down).
+        """
+        return self._writer is None or self._stopping.is_set() or self._writer.flush(timeout)
+
     def _checkpoint(self) -> None:
         """Save the ledger and return once it is on disk (before a paid create is sent)."""
-        self._changed(persist=False)  # the flush below is the save
-        writer = None if self._stopping.is_set() else self._writer
-        if writer is not None and not writer.flush(CHECKPOINT_TIMEOUT_S):
+        self._changed(persist=False)  # the save below writes the change
+        if not self.save_now():
             log.error("The Meshy job ledger was not saved within %g s; sending anyway", CHECKPOINT_TIMEOUT_S)
 
     def _jobs_to_save(self) -> list[Job]:

@@ -242,3 +242,42 @@ def test_a_save_before_resume_keeps_the_ledgers_unfinished_jobs(sandbox, make_ma
     _wait(second, [resumed])
     assert resumed.state is JobState.DONE, resumed.error
     assert len(sandbox.creates()) == 2
+
+
+def test_each_create_is_on_disk_before_its_request_leaves(sandbox, paid_key, tmp_path) -> None:
+    """The ledger is saved on a background thread, except before a paid create: that save is waited for."""
+    ledger = Ledger(tmp_path / "ledger.json")
+    on_disk_at_create: list[list[int]] = []
+
+    def client() -> MeshyClient:
+        made = MeshyClient(paid_key, sandbox.url)
+
+        def listener(method: str, url: str) -> None:
+            if method == "POST":
+                (saved,) = ledger.load()
+                on_disk_at_create.append([stage.create_sent_ms for stage in saved.stages])
+
+        made.request_listeners.append(listener)
+        return made
+
+    sandbox.configure(task_seconds=0.2)
+    manager = JobManager(client, download_dir=tmp_path / "downloads", ledger=ledger, settings=FAST)
+    try:
+        job = manager.submit(_headless(plans.text_job("a wooden chair", refine=True)))
+        _wait(manager, [job])
+    finally:
+        assert manager.shutdown(2.0)
+    assert job.state is JobState.DONE, job.error
+    preview_sent, refine_sent = (stage.create_sent_ms for stage in job.stages)
+    assert on_disk_at_create == [[preview_sent, 0], [preview_sent, refine_sent]]
+
+
+def test_an_import_marked_just_before_shutdown_is_saved(make_manager, tmp_path) -> None:
+    manager = make_manager()
+    job = manager.add_ready(
+        Job(name="crate", kind="import", stages=[], state=JobState.READY, files={"model": str(tmp_path / "m.glb")})
+    )
+    manager.mark_imported(job, ["crate"])  # returns without waiting for the disk
+    assert manager.shutdown(2.0)
+    (saved,) = Ledger(tmp_path / "ledger.json").load()
+    assert (saved.state, saved.imported_objects) == (JobState.IMPORTED, ["crate"])
