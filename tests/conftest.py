@@ -25,6 +25,13 @@ def sandbox(sandbox_server: Sandbox) -> Sandbox:
     return sandbox_server
 
 
+@pytest.fixture(scope="module")
+def secret_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """A sandbox that also accepts the test module's ``SECRET`` as a paid key (for key-leak searches)."""
+    with Sandbox("--task-seconds", "0.3", "--api-key", request.module.SECRET) as server:
+        yield server
+
+
 @pytest.fixture
 def test_key() -> str:
     return TEST_KEY

@@ -13,15 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import bpy
 import pytest
-from sandbox_control import Sandbox
+from sandbox_control import Sandbox, closed_port
 
 if TYPE_CHECKING:
     from addon_env import AddonEnv
@@ -32,19 +30,6 @@ SECRET = "msy_SECRET_gui_key_must_not_leak_4f1c9a"
 WRONG = "msy_WRONG_gui_key_must_not_leak_0d2e7b"
 LEGACY = "msy_LEGACY_key_from_userpref_blend_77aa"
 PROXY = "http://alice:pr0xy-pass@proxy.example:3128"
-
-
-@pytest.fixture(scope="module")
-def secret_sandbox() -> Iterator[Sandbox]:
-    """A sandbox that also accepts SECRET as a paid key."""
-    with Sandbox("--task-seconds", "0.3", "--api-key", SECRET) as server:
-        yield server
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def files_under(*roots: Path) -> list[Path]:

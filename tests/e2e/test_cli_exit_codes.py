@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from cli_harness import ROOT, Cli, cli_env, is_glb
-from sandbox_control import PAID_KEY, TEST_KEY, Sandbox
+from sandbox_control import PAID_KEY, TEST_KEY, Sandbox, closed_port
 
 
 @pytest.mark.parametrize(
@@ -71,10 +70,7 @@ def test_a_failed_task_exits_4_with_meshy_reason(cli: Cli, sandbox: Sandbox, tmp
 
 
 def test_an_unreachable_server_exits_5(cli: Cli) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    result = cli("balance", base_url=f"http://127.0.0.1:{closed_port}")
+    result = cli("balance", base_url=f"http://127.0.0.1:{closed_port()}")
     assert result.code == 5
     assert result.stderr.strip()
 

@@ -7,16 +7,13 @@ a saved scene, a GLB or a ledger (the one a timed-out run keeps included) means 
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from api_samples import png_bytes
 from cli_harness import RUN_TIMEOUT_S, Cli, CliResult, cli_env, is_glb
-from sandbox_control import TEST_KEY, Sandbox
+from sandbox_control import TEST_KEY, Sandbox, closed_port
 
 SECRET = "msy_SECRET_cli_key_must_not_leak_9b3e51"
 WRONG = "msy_WRONG_cli_key_must_not_leak_c85d20"
@@ -29,19 +26,6 @@ DEBUG_RUN = (
     "from meshy_blender.__main__ import run\n"
     "sys.exit(run())\n"
 )
-
-
-@pytest.fixture(scope="module")
-def secret_sandbox() -> Iterator[Sandbox]:
-    """A sandbox that also accepts SECRET as a paid key."""
-    with Sandbox("--task-seconds", "0.3", "--api-key", SECRET) as server:
-        yield server
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def debug_run(cwd: Path, base_url: str, key: str, *args: str) -> CliResult:
