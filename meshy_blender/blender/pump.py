@@ -58,9 +58,20 @@ def import_job(manager: JobManager, job: Job) -> None:
     except (MeshyError, RuntimeError, OSError, KeyError) as error:
         manager.mark_import_failed(job, f"Import failed: {error}")
         return
-    manager.mark_imported(job, [obj.name for obj in result.objects])
+    manager.mark_imported(job, [obj.name for obj in result.objects], warning=_missing_maps(job, result))
     for listener in import_listeners:
         listener(job, result)
+
+
+def _missing_maps(job: Job, result: importer.ImportResult) -> str:
+    """Say so when PBR maps were paid for but the model's material lacks some ("" when all arrived)."""
+    if not job.expects_pbr:
+        return ""
+    missing = result.materials.missing(pbr=True)
+    if not missing:
+        return ""
+    log.warning("Meshy job %s: PBR maps missing from the imported model: %s", job.name, ", ".join(missing))
+    return f"PBR maps missing: {', '.join(missing)}"
 
 
 def _import_location() -> tuple[float, float, float] | None:

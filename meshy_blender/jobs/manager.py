@@ -195,10 +195,11 @@ class JobManager:
             if job is not None and job.state is JobState.READY:
                 return job
 
-    def mark_imported(self, job: Job, object_names: list[str]) -> None:
+    def mark_imported(self, job: Job, object_names: list[str], *, warning: str = "") -> None:
+        """The job's objects are in the scene; ``warning`` tells what is not as asked."""
         job.imported_objects = list(object_names)
         job.state = JobState.IMPORTED
-        job.message = f"Imported {len(object_names)} object(s)"
+        job.message = f"Imported {len(object_names)} object(s)" + (f"; {warning}" if warning else "")
         self._changed(persist=True)
 
     def mark_import_failed(self, job: Job, message: str) -> None:

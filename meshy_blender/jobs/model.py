@@ -130,6 +130,11 @@ class Job:
         return min(1.0, done / max(1, len(self.stages)))
 
     @property
+    def expects_pbr(self) -> bool:
+        """Whether the model it imports was asked for with PBR maps (metallic, roughness, normal)."""
+        return bool(self.stages) and bool(self.stages[-1].body.get("enable_pbr"))
+
+    @property
     def estimated_credits(self) -> int:
         return sum(s.estimated_credits for s in self.stages)
 
