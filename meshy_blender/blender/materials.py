@@ -68,23 +68,36 @@ def _inspect(material: bpy.types.Material) -> MaterialChannels:
     principled = None
     if tree is not None:
         principled = next((n for n in tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
-    if principled is None:
+    if tree is None or principled is None:
         return MaterialChannels(material.name, False, frozenset())
+    feeds = _feeds(tree)
     textured = frozenset(
         channel
         for channel, socket_name in CHANNELS.items()
-        if socket_name in principled.inputs and _image_upstream(principled.inputs[socket_name])
+        if socket_name in principled.inputs and _image_upstream(principled.inputs[socket_name], feeds)
     )
     return MaterialChannels(material.name, True, textured)
 
 
-def _image_upstream(socket: bpy.types.NodeSocket) -> bool:
+def _feeds(tree: bpy.types.NodeTree) -> dict[int, list[bpy.types.Node]]:
+    """The nodes feeding each input socket (by its pointer), from one pass over the links.
+
+    ``NodeSocket.links`` would scan every link of the tree for each socket asked.
+    """
+    feeds: dict[int, list[bpy.types.Node]] = {}
+    for link in tree.links:
+        if link.from_node is not None and link.to_socket is not None and not link.is_muted:
+            feeds.setdefault(link.to_socket.as_pointer(), []).append(link.from_node)
+    return feeds
+
+
+def _image_upstream(socket: bpy.types.NodeSocket, feeds: dict[int, list[bpy.types.Node]]) -> bool:
     """True when an Image Texture node with an image feeds ``socket``.
 
     Walks every link upstream, so the maps the importer routes through Separate Color
     (metallic/roughness), Normal Map, or a Mix node multiplying a colour factor count too.
     """
-    pending = _sources(socket)
+    pending = list(feeds.get(socket.as_pointer(), ()))
     visited: set[str] = set()
     while pending and len(visited) < _MAX_UPSTREAM_NODES:
         node = pending.pop()
@@ -94,9 +107,5 @@ def _image_upstream(socket: bpy.types.NodeSocket) -> bool:
         if node.type == "TEX_IMAGE" and getattr(node, "image", None) is not None:
             return True
         for node_input in node.inputs:
-            pending.extend(_sources(node_input))
+            pending.extend(feeds.get(node_input.as_pointer(), ()))
     return False
-
-
-def _sources(socket: bpy.types.NodeSocket) -> list[bpy.types.Node]:
-    return [link.from_node for link in socket.links or () if link.from_node is not None and not link.is_muted]
