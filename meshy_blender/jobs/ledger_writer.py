@@ -2,7 +2,7 @@
 
 Every change worth keeping asks for a save (:meth:`LedgerWriter.request`, which returns at
 once); one thread serializes the jobs and writes them: at once after a quiet spell, and
-at most once per ``gather_s`` seconds during a burst, each write covering every change
+at most once per ``min_interval_s`` seconds during a burst, each write covering every change
 asked for before it began. The main thread marks a job imported and goes on (before, it
 serialized and fsynced the whole ledger itself: 3–4 ms per import, up to 24 ms behind a
 worker's write). Writing at once rather than after a delay matters too: the pump imports
@@ -31,14 +31,16 @@ from .model import Job
 log = logging.getLogger(__name__)
 
 #: The least time between two writes (a batch changes jobs in bursts).
-GATHER_S = 0.1
+MIN_INTERVAL_S = 0.1
 
 
 class LedgerWriter:
-    def __init__(self, ledger: Ledger, jobs: Callable[[], list[Job]], *, gather_s: float = GATHER_S) -> None:
+    def __init__(
+        self, ledger: Ledger, jobs: Callable[[], list[Job]], *, min_interval_s: float = MIN_INTERVAL_S
+    ) -> None:
         self.ledger = ledger
         self._jobs = jobs
-        self._gather_s = gather_s
+        self._min_interval_s = min_interval_s
         self._state = threading.Condition()
         self._requested = 0  # numbered requests; a write covers every request made before it began
         self._written = 0
@@ -90,7 +92,7 @@ class LedgerWriter:
                 self._urgent = self._closed
                 number = self._requested
             self._save()
-            next_write = time.monotonic() + self._gather_s
+            next_write = time.monotonic() + self._min_interval_s
             with self._state:
                 self._written = number
                 self._state.notify_all()

@@ -1,9 +1,10 @@
-"""The ledger writer: saves gathered on one thread, flush on disk, nothing pending lost at close."""
+"""The ledger writer: saves on one thread, spaced in bursts, flush on disk, nothing pending lost at close."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,23 @@ def _writer_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "meshy-ledger-writer"]
 
 
-def test_flush_returns_once_the_latest_change_is_on_disk(tmp_path: Path) -> None:
+def _wait_for_file(ledger: Ledger) -> None:
+    deadline = time.monotonic() + BOUND_S
+    while not ledger.path.exists():
+        assert time.monotonic() < deadline, "the ledger was not written"
+        time.sleep(0.01)
+
+
+def test_a_change_is_written_at_once_and_a_flush_never_waits_out_the_interval(tmp_path: Path) -> None:
+    """Not after the interval: a delayed write would land on the pump's next import."""
     job = _job()
     ledger = CountingLedger(tmp_path / "jobs.json")
-    writer = LedgerWriter(ledger, lambda: [job], gather_s=60.0)  # only a flush can make it write soon
+    writer = LedgerWriter(ledger, lambda: [job], min_interval_s=60.0)
+    writer.request()
+    _wait_for_file(ledger)  # the first change after a quiet spell: no 60 s wait
+    assert _on_disk(ledger) is JobState.QUEUED
     job.state = JobState.SUBMITTING
-    assert writer.flush(BOUND_S)
+    assert writer.flush(BOUND_S)  # did not wait out the 60 s before the next write
     assert _on_disk(ledger) is JobState.SUBMITTING
     assert writer.close(BOUND_S)
 
@@ -54,7 +66,7 @@ def test_flush_returns_once_the_latest_change_is_on_disk(tmp_path: Path) -> None
 def test_a_burst_of_changes_is_saved_in_a_few_writes_ending_with_the_last(tmp_path: Path) -> None:
     job = _job()
     ledger = CountingLedger(tmp_path / "jobs.json")
-    writer = LedgerWriter(ledger, lambda: [job], gather_s=0.2)
+    writer = LedgerWriter(ledger, lambda: [job], min_interval_s=0.2)
     for progress in range(100):
         job.stages[0].progress = progress
         writer.request()
@@ -69,10 +81,10 @@ def test_a_burst_of_changes_is_saved_in_a_few_writes_ending_with_the_last(tmp_pa
 def test_close_writes_what_is_pending_then_nothing_more(tmp_path: Path) -> None:
     job = _job()
     ledger = CountingLedger(tmp_path / "jobs.json")
-    writer = LedgerWriter(ledger, lambda: [job], gather_s=60.0)
+    writer = LedgerWriter(ledger, lambda: [job], min_interval_s=60.0)
     job.state = JobState.IMPORTED
     writer.request()
-    assert writer.close(BOUND_S)  # does not wait out the 60 s of gathering
+    assert writer.close(BOUND_S)  # does not wait out the 60 s interval
     assert _on_disk(ledger) is JobState.IMPORTED
     assert not _writer_threads()
     job.state = JobState.FAILED
