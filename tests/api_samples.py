@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from pathlib import Path
 from typing import Any
 
 from meshy_blender.api import MeshyClient, RetryPolicy
@@ -28,6 +29,21 @@ def png_bytes(width: int = 2, height: int = 2) -> bytes:
         + _png_chunk(b"IDAT", zlib.compress(rows))
         + _png_chunk(b"IEND", b"")
     )
+
+
+#: Over the 20 MB cap on an input image.
+HUGE_IMAGE_BYTES = 25 * 1024 * 1024
+
+
+def write_bad_images(folder: Path) -> None:
+    """Image inputs, good and bad, in ``folder``: good, not an image, cut short, too big, a folder."""
+    (folder / "good.png").write_bytes(png_bytes())
+    (folder / "notes.png").write_text("not an image, whatever the name says")
+    (folder / "cut.png").write_bytes(png_bytes()[:20])  # the signature and half a header
+    with (folder / "huge.png").open("wb") as huge:  # sparse: quick to make, over the cap
+        huge.write(png_bytes())
+        huge.truncate(HUGE_IMAGE_BYTES)
+    (folder / "folder.png").mkdir()
 
 
 def glb_bytes() -> bytes:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 import pytest
-from api_samples import png_bytes
+from api_samples import write_bad_images
 from sandbox_control import Sandbox
 
 if TYPE_CHECKING:
@@ -29,20 +29,13 @@ pytest_plugins = ["addon_env"]
 Setup = Callable[["AddonEnv", Path], dict[str, Any]]
 
 LONG = "x" * 601
-HUGE_BYTES = 25 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Sample inputs, good and bad; ``missing.png`` does not exist."""
     folder = tmp_path_factory.mktemp("bad_inputs")
-    (folder / "good.png").write_bytes(png_bytes())
-    (folder / "notes.png").write_text("not an image, whatever the name says")
-    (folder / "cut.png").write_bytes(png_bytes()[:20])  # the signature and half a header
-    with (folder / "huge.png").open("wb") as huge:  # sparse: quick to make, over the 20 MB cap
-        huge.write(png_bytes())
-        huge.truncate(HUGE_BYTES)
-    (folder / "folder.png").mkdir()
+    write_bad_images(folder)
     return folder
 
 

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_samples import png_bytes
+from api_samples import write_bad_images
 from cli_harness import TASK_SECONDS, Cli, CliResult
 from sandbox_control import Sandbox
 
 LONG = "x" * 601
-HUGE_BYTES = 25 * 1024 * 1024
 #: A GLB whose header is sound (what the command checks); it is never sent.
 GOOD_GLB = b"glTF" + struct.pack("<II", 2, 20) + bytes(8)
 OUT = ("-o", "out.glb")
@@ -29,13 +28,7 @@ OUT = ("-o", "out.glb")
 
 def write_samples(folder: Path) -> None:
     """Sample inputs; ``missing.png`` and ``missing.glb`` do not exist."""
-    (folder / "good.png").write_bytes(png_bytes())
-    (folder / "notes.png").write_text("not an image, whatever the name says")
-    (folder / "cut.png").write_bytes(png_bytes()[:20])  # the signature and half a header
-    with (folder / "huge.png").open("wb") as huge:  # sparse: quick to make, over the 20 MB cap
-        huge.write(png_bytes())
-        huge.truncate(HUGE_BYTES)
-    (folder / "folder.png").mkdir()
+    write_bad_images(folder)
     (folder / "good.glb").write_bytes(GOOD_GLB)
     (folder / "notes.glb").write_text("not a model, whatever the name says")
     (folder / "model.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
