@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sandbox_assets
 from api_samples import glb_bytes, sandbox_client
+from local_server import serving
 from sandbox_control import Sandbox
 
 from meshy_blender.api import AssetExpiredError, CancelledError, DownloadError, MeshyClient, TaskKind, check_glb
@@ -185,13 +186,8 @@ class _ChunkedServer(ThreadingHTTPServer):
 def chunked_server() -> Iterator[_ChunkedServer]:
     server = _ChunkedServer(("127.0.0.1", 0), _ChunkedHandler)
     server.headers_seen = []
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def url_of(server: _ChunkedServer, path: str) -> str:

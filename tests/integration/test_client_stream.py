@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from api_samples import sandbox_client
+from local_server import serving
 
 from meshy_blender.api import CancelledError, RequestTimeoutError, TaskKind, TaskStatus
 
@@ -59,14 +60,11 @@ class _StreamServer(ThreadingHTTPServer):
 def server() -> Iterator[_StreamServer]:
     result = _StreamServer(("127.0.0.1", 0), _StreamHandler)
     result.release = threading.Event()
-    thread = threading.Thread(target=result.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield result
-    finally:
-        result.release.set()
-        result.shutdown()
-        result.server_close()
+    with serving(result):
+        try:
+            yield result
+        finally:
+            result.release.set()  # let held streams end before the server shuts down
 
 
 @pytest.mark.timeout(8)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from api_samples import glb_bytes, sandbox_client
+from local_server import serving
 from sandbox_control import PAID_KEY, Sandbox
 
 from meshy_blender.api.client import MeshyClient
@@ -57,13 +57,8 @@ class _RedirectServer(ThreadingHTTPServer):
 def server() -> Iterator[_RedirectServer]:
     httpd = _RedirectServer(("127.0.0.1", 0), _Handler)
     httpd.paths = []
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
+    with serving(httpd):
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def test_a_redirect_to_plain_http_elsewhere_is_refused_before_it_is_followed(
