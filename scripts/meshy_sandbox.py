@@ -48,6 +48,7 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sandbox_assets
+import sandbox_images
 
 TEST_MODE_KEY = "msy_dummy_api_key_for_test_mode_12345678"
 TEST_MODE_BALANCE = 1_000_000
@@ -323,7 +324,11 @@ def _validate_image(body: dict[str, Any]) -> None:
 
 
 def _validate_multi_image(body: dict[str, Any]) -> None:
+    _require_one(body, "image_urls", "input_task_id")
     images = body.get("image_urls")
+    if "input_task_id" in body and images is None:
+        _check_texturing(body)
+        return
     if not isinstance(images, list) or not 1 <= len(images) <= 4:
         bad_request("image_urls must hold 1 to 4 images")
     for index, image in enumerate(images):
@@ -366,6 +371,14 @@ def _validate_remesh(body: dict[str, Any]) -> None:
         check_model(body["model_url"], "model_url", glb_only=False)
     if "resize_height" in body and (not _is_number(body["resize_height"]) or body["resize_height"] < 0):
         bad_request("resize_height must be a number, 0 or more")
+
+
+def _validate_text_to_image(body: dict[str, Any]) -> None:
+    sandbox_images.validate_text_to_image(body, bad_request)
+
+
+def _validate_image_to_image(body: dict[str, Any]) -> None:
+    sandbox_images.validate_image_to_image(body, bad_request, check_image)
 
 
 def _newer_model(body: dict[str, Any]) -> bool:
@@ -423,6 +436,13 @@ RESOURCES = (
     Resource("animations", "v1", "animation", _validate_animation, _fixed(3), "animate", frozenset({"animation"})),
     Resource("retexture", "v1", "mesh", _validate_retexture, _fixed(10), "retexture"),
     Resource("remesh", "v1", "mesh", _validate_remesh, _fixed(5), "remesh"),
+    *(
+        Resource(name, "v1", "image", validate, sandbox_images.cost(name), name)
+        for name, validate in (
+            (sandbox_images.TEXT_TO_IMAGE, _validate_text_to_image),
+            (sandbox_images.IMAGE_TO_IMAGE, _validate_image_to_image),
+        )
+    ),
 )
 RESOURCES_BY_PATH = {resource.path: resource for resource in RESOURCES}
 MESH_TYPES = frozenset(
@@ -523,6 +543,8 @@ def asset_files(task: TaskRecord) -> dict[str, Asset]:
         files = {"animation.glb": action, "animation.fbx": _other_asset("animation.fbx")}
         files.update({file: _other_asset(file) for file in _processed(task).values()})
         return files
+    if task.resource.family == "image":
+        return {name: Asset("image/png", picture) for name, picture in sandbox_images.pictures(task.body).items()}
     files = {"thumbnail.png": _png_asset(128, THUMBNAIL_COLOUR)}
     files.update({f"{name}.png": _png_asset(256, TEXTURE_COLOURS[name]) for name in _texture_maps(task)})
     for fmt in _formats(task):
@@ -563,6 +585,8 @@ def render(task: TaskRecord, phase: Phase, link: Callable[[str], str]) -> dict[s
         obj["result"] = _rig_result(link) if done else None
     elif family == "animation":
         obj["result"] = _animation_result(task, link) if done else None
+    elif family == "image":
+        obj.update(sandbox_images.fields(task.body, done, link))
     else:
         obj.update(_mesh_fields(task, done, link))
     return obj
@@ -797,10 +821,15 @@ class State:
                 return fault
             return None
 
-    def record(self, method: str, path: str, status: int, generation: int) -> None:
+    def record(self, method: str, path: str, status: int, generation: int, body: bytes = b"") -> None:
+        """Log a request; a POST's entry also names its body's fields and size (what was sent, not its data)."""
+        entry: dict[str, Any] = {"method": method, "path": path, "status": status, "t": time.time()}
+        if method == "POST":
+            parsed = _json_object(body)
+            entry.update(fields=sorted(parsed), body_bytes=len(body))
         with self.lock:
             if generation == self.generation:
-                self.log.append({"method": method, "path": path, "status": status, "t": time.time()})
+                self.log.append(entry)
 
     def requests(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -835,7 +864,8 @@ class State:
     def create(self, resource: Resource, key: str, body: Any) -> str:
         if not isinstance(body, dict):
             bad_request("Request body must be a JSON object")
-        check_common(body)
+        # An image model is checked by the image resource's own rules, not the 3D models' list.
+        check_common({k: v for k, v in body.items() if k != "ai_model"} if resource.family == "image" else body)
         resource.validate(body)
         with self.lock:
             now = time.time()
@@ -948,7 +978,7 @@ class State:
         if task is None or task.key != key:
             bad_request(f"{name}: task {task_id!r} not found")
         if types is not None and task.type not in types:
-            bad_request(f"{name}: task {task_id!r} is a {task.type} task")
+            bad_request(f"{name}: task {task_id!r} is a {task.type} task, not one of: {', '.join(sorted(types))}")
         status = phase_of(task, now).status
         if status != "SUCCEEDED":
             bad_request(f"{name}: task {task_id!r} is {status}, not SUCCEEDED yet")
@@ -965,7 +995,8 @@ class State:
         elif resource.name == "animations":
             self._referenced(key, body["rig_task_id"], "rig_task_id", frozenset({"rig"}), now)
         elif body.get("input_task_id"):
-            types = None if resource.name == "image-to-3d" else MESH_TYPES
+            chained = resource.name in ("image-to-3d", "multi-image-to-3d")
+            types = sandbox_images.IMAGE_TYPES if chained else MESH_TYPES
             self._referenced(key, body["input_task_id"], "input_task_id", types, now)
         return body
 
@@ -1062,6 +1093,15 @@ def _json_value(body: bytes) -> Any:
         bad_request("Request body is not valid JSON")
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    """``body`` as a JSON object, or {} when it is none (for the request log, which never refuses)."""
+    try:
+        value = json.loads(body) if body else {}
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 CONTROL: dict[tuple[str, str], Callable[[State, Any], Any]] = {
     ("POST", "reset"): lambda state, body: state.reset(),
     ("GET", "config"): lambda state, body: state.current_config(),
@@ -1149,8 +1189,9 @@ class Handler(BaseHTTPRequestHandler):
         self._fault: Fault | None = None
         self._answered = False
         self._generation = self.sandbox.state.generation
+        self._body = b""
         try:
-            body = self._read_body()
+            body = self._body = self._read_body()
             if path.startswith(CONTROL_PREFIX) and path != LARGE_GLB_PATH:
                 self._control(method, path, body)
                 return
@@ -1288,7 +1329,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _log(self, status: int) -> None:
         if not self._path.startswith(CONTROL_PREFIX):
-            self.sandbox.state.record(self._method, self._path, status, self._generation)
+            self.sandbox.state.record(self._method, self._path, status, self._generation, self._body)
 
     def _start(self, status: int, headers: dict[str, str]) -> None:
         self.send_response(status)

@@ -217,6 +217,15 @@ class MeshyClient:
     def multi_image_to_3d(self, images: Sequence[str | Path], **options: Any) -> str:
         return self._create(TaskKind.MULTI_IMAGE_TO_3D, {"image_urls": list(images)}, options)
 
+    def text_to_image(self, prompt: str, ai_model: str, **options: Any) -> str:
+        """Concept pictures from a prompt (``generate_multi_view``: four views); see ``images.py``."""
+        return self._create(TaskKind.TEXT_TO_IMAGE, {"prompt": prompt, "ai_model": ai_model}, options)
+
+    def image_to_image(self, references: Sequence[str | Path], prompt: str, ai_model: str, **options: Any) -> str:
+        """Concept pictures from 1–5 reference images (files, URLs or data URIs) and a prompt."""
+        fixed = {"reference_image_urls": list(references), "prompt": prompt, "ai_model": ai_model}
+        return self._create(TaskKind.IMAGE_TO_IMAGE, fixed, options)
+
     def rigging(
         self, *, input_task_id: str | None = None, model: str | Path | bytes | None = None, **options: Any
     ) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .images import IMAGE_KINDS, image_credits
 from .tasks import TaskKind
 
 PREVIEW_MESHY6 = 20
@@ -34,4 +35,6 @@ def estimate_credits(kind: TaskKind, body: Mapping[str, Any]) -> int:
     if kind in (TaskKind.IMAGE_TO_3D, TaskKind.MULTI_IMAGE_TO_3D):
         textured = body.get("should_texture", True) is not False
         return (IMAGE_MESHY6 if _uses_meshy6(body) else IMAGE_OLDER)[textured]
+    if kind in IMAGE_KINDS:
+        return image_credits(kind, body)
     return FIXED[kind]

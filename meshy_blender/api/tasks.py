@@ -32,6 +32,8 @@ class TaskKind(enum.Enum):
     ANIMATION = "openapi/v1/animations"
     RETEXTURE = "openapi/v1/retexture"
     REMESH = "openapi/v1/remesh"
+    TEXT_TO_IMAGE = "openapi/v1/text-to-image"
+    IMAGE_TO_IMAGE = "openapi/v1/image-to-image"
 
     @property
     def path(self) -> str:
@@ -59,6 +61,8 @@ _LABELS = {
     TaskKind.ANIMATION: "Animation",
     TaskKind.RETEXTURE: "Retexture",
     TaskKind.REMESH: "Remesh",
+    TaskKind.TEXT_TO_IMAGE: "Text to image",
+    TaskKind.IMAGE_TO_IMAGE: "Image to image",
 }
 
 
@@ -137,6 +141,12 @@ class Task:
             return {}
         clips = {name: _str(basic.get(f"{name}_glb_url")) for name in ("walking", "running")}
         return {name: url for name, url in clips.items() if url}
+
+    @property
+    def image_urls(self) -> list[str]:
+        """For a text-to-image or image-to-image task: its pictures (four for a multi-view set)."""
+        urls = self.raw.get("image_urls")
+        return [url for url in urls if isinstance(url, str) and url] if isinstance(urls, list) else []
 
     def expired(self, now_ms: int) -> bool:
         return bool(self.expires_at) and now_ms >= self.expires_at

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import images as concept
 from .errors import ValidationError
 from .tasks import TaskKind
 
@@ -323,12 +324,25 @@ def _formats(field: str, value: Any) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _images(field: str, value: Any) -> list[str | _LocalFile]:
-    if isinstance(value, (str, bytes, Path)) or not isinstance(value, Sequence):
-        raise _fail(f"'{field}' must be a list of 1 to {MAX_IMAGES} images.", field)
-    if not 1 <= len(value) <= MAX_IMAGES:
-        raise _fail(f"Multi-image to 3D needs 1 to {MAX_IMAGES} images of the same object; got {len(value)}.", field)
-    return [_image(field, item) for item in value]
+def _image_list(most: int, action: str) -> Check:
+    def check(field: str, value: Any) -> list[str | _LocalFile]:
+        if isinstance(value, (str, bytes, Path)) or not isinstance(value, Sequence):
+            raise _fail(f"'{field}' must be a list of 1 to {most} images.", field)
+        if not 1 <= len(value) <= most:
+            raise _fail(f"{action} 1 to {most} images; got {len(value)}.", field)
+        return [_image(field, item) for item in value]
+
+    return check
+
+
+_images = _image_list(MAX_IMAGES, "Multi-image to 3D needs")
+
+
+def _model_id(field: str, value: Any) -> str:
+    """Any model id: one Meshy released after this add-on is sent as given, and Meshy decides."""
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(f"'{field}' must name a Meshy model, e.g. {concept.DEFAULT_IMAGE_MODEL!r}.", field)
+    return value.strip()
 
 
 _POST_PROCESS: dict[str, Check] = {
@@ -390,9 +404,19 @@ REFINE_FIELDS: dict[str, Check] = {
     "moderation": _flag,
     "target_formats": _formats,
 }
+_CONCEPT: dict[str, Check] = {"ai_model": _model_id, "prompt": _text, "generate_multi_view": _flag}
 _SCHEMAS: dict[TaskKind, dict[str, Check]] = {
     TaskKind.IMAGE_TO_3D: {**_IMAGE_OPTIONS, "image_url": _image, "input_task_id": _task_id},
-    TaskKind.MULTI_IMAGE_TO_3D: {**_IMAGE_OPTIONS, "image_urls": _images},
+    TaskKind.MULTI_IMAGE_TO_3D: {**_IMAGE_OPTIONS, "image_urls": _images, "input_task_id": _task_id},
+    TaskKind.TEXT_TO_IMAGE: {
+        **_CONCEPT,
+        "aspect_ratio": _choice(concept.ASPECT_RATIOS + concept.GPT_IMAGE_RATIOS),
+        "pose_mode": _choice(concept.IMAGE_POSE_MODES),
+    },
+    TaskKind.IMAGE_TO_IMAGE: {
+        **_CONCEPT,
+        "reference_image_urls": _image_list(concept.MAX_REFERENCE_IMAGES, "Image to image takes"),
+    },
     TaskKind.RIGGING: {
         "input_task_id": _task_id,
         "model_url": _model("Rigging"),
@@ -458,6 +482,30 @@ def _texturing_needs_texture(body: Mapping[str, Any]) -> None:
             raise _fail(f"'{field}' needs 'should_texture': it only applies when the model is textured.", field)
 
 
+def _concept_rules(kind: TaskKind, body: Mapping[str, Any]) -> None:
+    _require(body, "ai_model", f"{kind.label} needs 'ai_model', e.g. {concept.DEFAULT_IMAGE_MODEL!r}.")
+    _require(body, "prompt", f"{kind.label} needs a 'prompt' describing the picture.")
+    if kind is TaskKind.IMAGE_TO_IMAGE:
+        _require(
+            body,
+            "reference_image_urls",
+            f"Image to image needs 'reference_image_urls': 1 to {concept.MAX_REFERENCE_IMAGES} images.",
+        )
+    ratio = body.get("aspect_ratio")
+    if ratio is None:
+        return
+    if body.get("generate_multi_view"):
+        raise _fail(
+            "'aspect_ratio' cannot go with 'generate_multi_view': Meshy lays out the views itself.", "aspect_ratio"
+        )
+    if not concept.draws_ratio(body["ai_model"], ratio):
+        raise _fail(
+            f"'aspect_ratio' {ratio!r} is drawn only by the GPT Image models; {body['ai_model']!r} draws "
+            f"{', '.join(concept.ASPECT_RATIOS)}.",
+            "aspect_ratio",
+        )
+
+
 def _label(kind: TaskKind, body: Mapping[str, Any]) -> str:
     label = kind.label[0].lower() + kind.label[1:]
     return f"{label} {body['mode']}" if kind is TaskKind.TEXT_TO_3D else label
@@ -492,8 +540,15 @@ def _validate(kind: TaskKind, body: Mapping[str, Any]) -> dict[str, Any]:
             raise _fail("Image to 3D needs exactly one input: 'image_url' (an image) or 'input_task_id'.", "image_url")
         _texturing_needs_texture(cleaned)
     elif kind is TaskKind.MULTI_IMAGE_TO_3D:
-        _require(cleaned, "image_urls", f"Multi-image to 3D needs 'image_urls': 1 to {MAX_IMAGES} images.")
+        if ("image_urls" in cleaned) == ("input_task_id" in cleaned):
+            raise _fail(
+                f"Multi-image to 3D needs exactly one input: 'image_urls' (1 to {MAX_IMAGES} images) or "
+                "'input_task_id' (a finished text-to-image or image-to-image task).",
+                "image_urls",
+            )
         _texturing_needs_texture(cleaned)
+    elif kind in concept.IMAGE_KINDS:
+        _concept_rules(kind, cleaned)
     elif kind is TaskKind.RIGGING:
         _one_model_source(cleaned, "Rigging")
     elif kind is TaskKind.ANIMATION:
