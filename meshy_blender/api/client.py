@@ -257,6 +257,27 @@ class MeshyClient:
     ) -> str:
         return self._create(TaskKind.REMESH, {"input_task_id": input_task_id, "model_url": model}, options)
 
+    def uv_unwrap(self, *, input_task_id: str | None = None, model: str | Path | bytes | None = None) -> str:
+        """A new UV layout for a finished task's model or a GLB of at most 40,000 faces (an untextured GLB)."""
+        return self._create(TaskKind.UV_UNWRAP, {"input_task_id": input_task_id, "model_url": model}, {})
+
+    def resize(
+        self, *, input_task_id: str | None = None, model: str | Path | bytes | None = None, **options: Any
+    ) -> str:
+        """Scale a model to real-world size: one of ``resize_height``, ``resize_longest_side``, ``auto_size``."""
+        return self._create(TaskKind.RESIZE, {"input_task_id": input_task_id, "model_url": model}, options)
+
+    def convert(
+        self,
+        target_formats: Sequence[str],
+        *,
+        input_task_id: str | None = None,
+        model: str | Path | bytes | None = None,
+    ) -> str:
+        """The model in other file formats (glb, fbx, obj, usdz, blend, stl, 3mf), without remeshing."""
+        fixed = {"input_task_id": input_task_id, "model_url": model, "target_formats": list(target_formats)}
+        return self._create(TaskKind.CONVERT, fixed, {})
+
     # -- reading tasks ----------------------------------------------------------------
 
     def get_task(self, kind: TaskKind, task_id: str) -> Task:

@@ -34,6 +34,9 @@ class TaskKind(enum.Enum):
     REMESH = "openapi/v1/remesh"
     TEXT_TO_IMAGE = "openapi/v1/text-to-image"
     IMAGE_TO_IMAGE = "openapi/v1/image-to-image"
+    UV_UNWRAP = "openapi/v1/uv-unwrap"
+    RESIZE = "openapi/v1/resize"
+    CONVERT = "openapi/v1/convert"
 
     @property
     def path(self) -> str:
@@ -63,6 +66,9 @@ _LABELS = {
     TaskKind.REMESH: "Remesh",
     TaskKind.TEXT_TO_IMAGE: "Text to image",
     TaskKind.IMAGE_TO_IMAGE: "Image to image",
+    TaskKind.UV_UNWRAP: "UV unwrap",
+    TaskKind.RESIZE: "Resize",
+    TaskKind.CONVERT: "Convert",
 }
 
 

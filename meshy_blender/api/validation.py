@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import catalogue, glb_faces
 from . import images as concept
+from .costs import endpoint_of
 from .errors import ValidationError
 from .tasks import TaskKind
 
@@ -44,16 +46,23 @@ PNG_HEADER_BYTES = len(PNG_HEADER) + 13 + 4
 #: The first bytes of a file that every content check looks at (PNG header; JPEG and GLB magic).
 _HEAD_BYTES = max(PNG_HEADER_BYTES, 12)
 
-AI_MODELS = ("meshy-4", "meshy-5", "meshy-6", "latest")
 TOPOLOGIES = ("quad", "triangle")
 SYMMETRY_MODES = ("off", "auto", "on")
 POSE_MODES = ("a-pose", "t-pose", "")
-MODEL_TYPES = ("standard", "lowpoly")
+#: "smart-topology" goes with the meshy-t2 models; the retired "lowpoly" is refused by the catalogue, which names them.
+MODEL_TYPES = ("standard", "smart-topology")
+TEXTURE_RESOLUTIONS = ("2k", "4k", "8k")
+GEOMETRY_RESOLUTIONS = ("standard", "2k", "4k")
+DECIMATION_MODES = (1, 2, 3, 4)
 ART_STYLES = ("realistic", "sculpture")
 ORIGINS = ("bottom", "center")
 FORMATS = ("glb", "obj", "fbx", "stl", "usdz", "3mf")
 POST_PROCESS_OPERATIONS = ("change_fps", "fbx2usdz", "extract_armature")
 POST_PROCESS_FPS = (24, 25, 30, 60)
+#: What Convert makes (Remesh and Convert can also give a .blend).
+CONVERT_FORMATS = ("glb", "fbx", "obj", "usdz", "blend", "stl", "3mf")
+#: Resize's ways to size a model: exactly one is given.
+RESIZE_MODES = ("resize_height", "resize_longest_side", "auto_size")
 
 _IMAGE_MIMES = {"image/png": PNG_MAGIC, "image/jpeg": JPEG_MAGIC}
 _MODEL_MIMES = ("application/octet-stream", "model/gltf-binary")
@@ -339,9 +348,12 @@ _images = _image_list(MAX_IMAGES, "Multi-image to 3D needs")
 
 
 def _model_id(field: str, value: Any) -> str:
-    """Any model id: one Meshy released after this add-on is sent as given, and Meshy decides."""
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(f"'{field}' must name a Meshy model, e.g. {concept.DEFAULT_IMAGE_MODEL!r}.", field)
+    """Any model id: one Meshy released after this add-on is sent as given, and Meshy decides.
+
+    Retired models are refused by the catalogue (see :func:`_model_rules`), not here.
+    """
+    if not isinstance(value, str) or not value.strip() or not value.strip().isprintable():
+        raise _fail(f"'{field}' must name a Meshy model, e.g. 'latest' or {concept.DEFAULT_IMAGE_MODEL!r}.", field)
     return value.strip()
 
 
@@ -359,10 +371,50 @@ def _post_process(field: str, value: Any) -> dict[str, Any]:
     return _check_fields(value, _POST_PROCESS, f"'{field}'")
 
 
+def _convert_formats(field: str, value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+        raise _fail(f"'{field}' must be a list of formats chosen from {', '.join(CONVERT_FORMATS)}.", field)
+    for item in value:
+        if item not in CONVERT_FORMATS:
+            raise _fail(f"'{field}' has unknown format {item!r}; Convert makes {', '.join(CONVERT_FORMATS)}.", field)
+    return list(dict.fromkeys(value))
+
+
+def _model_description(ref: str | Path | bytes, field: str) -> dict[str, Any] | None:
+    """The JSON description of a GLB given as a file, bytes or data URI; None for a URL (Meshy reads it)."""
+    if isinstance(ref, Path):
+        return glb_faces.read_description(ref)
+    if isinstance(ref, bytes):
+        return glb_faces.glb_description(ref)
+    if _is_url(ref):
+        return None
+    return glb_faces.glb_description(_decode_data_uri(ref, _MODEL_MIMES, MAX_MODEL_BYTES, field)[1])
+
+
+def _unwrappable_model(field: str, value: Any) -> str | _LocalFile:
+    """A GLB for UV Unwrap, refused with its face count when over Meshy's limit (nothing is uploaded)."""
+    checked = _model("UV unwrap")(field, value)
+    ref = _reference(value, field)
+    try:
+        document = _model_description(ref, field)
+    except (glb_faces.UnreadableModelError, OSError) as error:
+        raise _fail(f"Cannot count the faces of the model: {error}.", field) from None
+    if document is None:
+        return checked
+    faces = glb_faces.count_faces(document)
+    if faces > glb_faces.MAX_UV_UNWRAP_FACES:
+        raise _fail(
+            f"The model has {faces:,} faces; Meshy's UV Unwrap takes at most {glb_faces.MAX_UV_UNWRAP_FACES:,}. "
+            "Reduce it first (Remesh, or a Decimate modifier).",
+            field,
+        )
+    return checked
+
+
 # -- schemas ------------------------------------------------------------------------
 
 _GENERATION: dict[str, Check] = {
-    "ai_model": _choice(AI_MODELS),
+    "ai_model": _model_id,
     "topology": _choice(TOPOLOGIES),
     "target_polycount": _polycount,
     "symmetry_mode": _choice(SYMMETRY_MODES),
@@ -373,10 +425,15 @@ _GENERATION: dict[str, Check] = {
     "target_formats": _formats,
     "auto_size": _flag,
     "origin_at": _choice(ORIGINS),
+    "geometry_resolution": _choice(GEOMETRY_RESOLUTIONS),
+    "decimation_mode": _choice(DECIMATION_MODES),
+    "alpha_thumbnail": _flag,
+    "multi_view_thumbnails": _flag,
 }
 _TEXTURING: dict[str, Check] = {
     "enable_pbr": _flag,
     "hd_texture": _flag,
+    "texture_resolution": _choice(TEXTURE_RESOLUTIONS),
     "texture_prompt": _text,
     "texture_image_url": _image,
     "remove_lighting": _flag,
@@ -395,12 +452,11 @@ PREVIEW_FIELDS: dict[str, Check] = {
     "art_style": _choice(ART_STYLES),
     "negative_prompt": _text,
     "seed": _count,
-    "alpha_thumbnail": _flag,
 }
 REFINE_FIELDS: dict[str, Check] = {
     **_TEXTURING,
     "preview_task_id": _task_id,
-    "ai_model": _choice(AI_MODELS),
+    "ai_model": _model_id,
     "moderation": _flag,
     "target_formats": _formats,
 }
@@ -429,10 +485,11 @@ _SCHEMAS: dict[TaskKind, dict[str, Check]] = {
         "model_url": _model("Retexture"),
         "text_style_prompt": _text,
         "image_style_url": _image,
-        "ai_model": _choice(AI_MODELS),
+        "ai_model": _model_id,
         "enable_original_uv": _flag,
         "enable_pbr": _flag,
         "hd_texture": _flag,
+        "texture_resolution": _choice(TEXTURE_RESOLUTIONS),
         "remove_lighting": _flag,
         "target_formats": _formats,
     },
@@ -445,6 +502,16 @@ _SCHEMAS: dict[TaskKind, dict[str, Check]] = {
         "resize_height": _number(0, inclusive=True),
         "origin_at": _choice(ORIGINS),
     },
+    TaskKind.UV_UNWRAP: {"input_task_id": _task_id, "model_url": _unwrappable_model},
+    TaskKind.RESIZE: {
+        "input_task_id": _task_id,
+        "model_url": _model("Resize"),
+        "resize_height": _number(0, inclusive=False),
+        "resize_longest_side": _number(0, inclusive=False),
+        "auto_size": _flag,
+        "origin_at": _choice(ORIGINS),
+    },
+    TaskKind.CONVERT: {"input_task_id": _task_id, "model_url": _model("Convert"), "target_formats": _convert_formats},
 }
 
 
@@ -506,6 +573,29 @@ def _concept_rules(kind: TaskKind, body: Mapping[str, Any]) -> None:
         )
 
 
+def _model_rules(endpoint: str, body: Mapping[str, Any]) -> None:
+    """Refuse what the catalogue says Meshy would refuse: a retired model or option, a value the model cannot make."""
+    refusal = catalogue.load().refusal(endpoint, body)
+    if refusal is not None:
+        raise _fail(refusal.message, refusal.field)
+
+
+def _pre_remeshed_needs_remesh(endpoint: str, body: Mapping[str, Any]) -> None:
+    """``save_pre_remeshed_model`` only acts when the model is remeshed, which Meshy-6+ does only when asked."""
+    if not body.get("save_pre_remeshed_model"):
+        return
+    cat = catalogue.load()
+    model = body.get("ai_model") or cat.default_model(endpoint)
+    if not body.get("should_remesh", cat.default(model, "should_remesh", True)):
+        known = cat.resolve(model)
+        raise _fail(
+            f"'save_pre_remeshed_model' keeps the model from before remeshing, but {known.label if known else model} "
+            "does not "
+            "remesh unless asked: set 'should_remesh' too.",
+            "save_pre_remeshed_model",
+        )
+
+
 def _label(kind: TaskKind, body: Mapping[str, Any]) -> str:
     label = kind.label[0].lower() + kind.label[1:]
     return f"{label} {body['mode']}" if kind is TaskKind.TEXT_TO_3D else label
@@ -521,6 +611,14 @@ def validate(kind: TaskKind, body: Mapping[str, Any], *, encode: bool = True) ->
     return {name: _finish(value, encode) for name, value in _validate(kind, body).items()}
 
 
+def _checked(kind: TaskKind, given: Mapping[str, Any], schema: Mapping[str, Check], label: str) -> dict[str, Any]:
+    """The fields checked one by one after the catalogue's model rules, with what the model needs added."""
+    endpoint = endpoint_of(kind)
+    _model_rules(endpoint, given)
+    cleaned = _check_fields(given, schema, label)
+    return catalogue.load().completed(endpoint, cleaned) if "model_type" in schema else cleaned
+
+
 def _validate(kind: TaskKind, body: Mapping[str, Any]) -> dict[str, Any]:
     given = {name: value for name, value in body.items() if value is not None}
     if kind is TaskKind.TEXT_TO_3D:
@@ -528,13 +626,15 @@ def _validate(kind: TaskKind, body: Mapping[str, Any]) -> dict[str, Any]:
         if mode not in ("preview", "refine"):
             raise _fail(f"'mode' must be 'preview' or 'refine' (got {mode!r}).", "mode")
         schema = PREVIEW_FIELDS if mode == "preview" else REFINE_FIELDS
-        cleaned = {"mode": mode, **_check_fields(given, schema, _label(kind, body))}
+        cleaned = {"mode": mode, **_checked(kind, given, schema, _label(kind, body))}
         if mode == "preview":
             _require(cleaned, "prompt", "Text to 3D needs a 'prompt' describing the model.")
         else:
             _require(cleaned, "preview_task_id", "Refine needs 'preview_task_id', the id of a finished preview task.")
         return cleaned
-    cleaned = _check_fields(given, _SCHEMAS[kind], _label(kind, body))
+    cleaned = _checked(kind, given, _SCHEMAS[kind], _label(kind, body))
+    if kind in (TaskKind.IMAGE_TO_3D, TaskKind.MULTI_IMAGE_TO_3D):
+        _pre_remeshed_needs_remesh(endpoint_of(kind), cleaned)
     if kind is TaskKind.IMAGE_TO_3D:
         if ("image_url" in cleaned) == ("input_task_id" in cleaned):
             raise _fail("Image to 3D needs exactly one input: 'image_url' (an image) or 'input_task_id'.", "image_url")
@@ -560,4 +660,21 @@ def _validate(kind: TaskKind, body: Mapping[str, Any]) -> dict[str, Any]:
             raise _fail("Retexture needs a style: 'text_style_prompt' or 'image_style_url'.", "text_style_prompt")
     elif kind is TaskKind.REMESH:
         _one_model_source(cleaned, "Remesh")
+    elif kind in (TaskKind.UV_UNWRAP, TaskKind.RESIZE, TaskKind.CONVERT):
+        _tool_rules(kind, cleaned)
     return cleaned
+
+
+def _tool_rules(kind: TaskKind, body: Mapping[str, Any]) -> None:
+    """UV Unwrap, Resize and Convert: one model; Resize one way to size it; Convert its formats."""
+    _one_model_source(body, kind.label)
+    if kind is TaskKind.RESIZE:
+        modes = [mode for mode in RESIZE_MODES if body.get(mode) not in (None, False)]
+        if len(modes) != 1:
+            raise _fail(
+                "Resize needs exactly one of 'resize_height' (metres), 'resize_longest_side' (metres) or "
+                f"'auto_size' (got {', '.join(modes) or 'none'}).",
+                modes[-1] if modes else "resize_height",
+            )
+    elif kind is TaskKind.CONVERT:
+        _require(body, "target_formats", f"Convert needs 'target_formats', chosen from {', '.join(CONVERT_FORMATS)}.")
