@@ -9,7 +9,8 @@ builds are replaced) and ``dist/index.json`` listing the zips in ``dist/``: host
 The work is done by Blender's own extension tool, ``blender_ext.py`` (what
 ``blender --command extension build|validate|server-generate`` runs), taken from the pip
 ``bpy`` wheel without importing bpy. The extension's source is staged first: the package's
-contents at the zip's root with the manifest and icons, without caches or tests.
+contents at the zip's root with the manifest (the icons, ``meshy_blender/icons/``, are part of
+the package), without caches or tests.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = ROOT / "meshy_blender"
 MANIFEST = ROOT / "blender_manifest.toml"
-ICONS_DIR = ROOT / "icons"
 DEFAULT_OUT_DIR = ROOT / "dist"
 TOOL_IN_BPY = "*/scripts/addons_core/bl_pkg/cli/blender_ext.py"
 TOOL_TIMEOUT_S = 120
@@ -53,13 +53,11 @@ def archive_name() -> str:
 def stage_extension(dest: Path) -> Path:
     """Lay out the extension's source in ``dest`` (created) as Blender expects it; return ``dest``.
 
-    The package's contents go to the root beside ``blender_manifest.toml``, ``icons/``
-    when there are icons; byte-code caches and tests stay out.
+    The package's contents (its ``icons/`` included) go to the root beside
+    ``blender_manifest.toml``; byte-code caches and tests stay out.
     """
     shutil.copytree(PACKAGE_DIR, dest, ignore=LEFT_OUT, dirs_exist_ok=True)
     shutil.copy2(MANIFEST, dest / MANIFEST.name)
-    if ICONS_DIR.is_dir() and any(path.is_file() for path in ICONS_DIR.iterdir()):
-        shutil.copytree(ICONS_DIR, dest / ICONS_DIR.name, ignore=LEFT_OUT, dirs_exist_ok=True)
     return dest
 
 

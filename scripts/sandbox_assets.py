@@ -37,12 +37,12 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _png_from_rows(width: int, height: int, rows: Iterable[bytes], level: int) -> bytes:
-    """An RGB8 PNG from `height` rows of 3*width bytes each (filter type 0 on every row)."""
+def _png_from_rows(width: int, height: int, rows: Iterable[bytes], level: int, *, alpha: bool = False) -> bytes:
+    """An RGB8 (or RGBA8) PNG from `height` rows of 3*width (4*width) bytes each (filter type 0 on every row)."""
     compressor = zlib.compressobj(level)
     parts = [compressor.compress(b"\x00" + row) for row in rows]
     parts.append(compressor.flush())
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6 if alpha else 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + _png_chunk(b"IHDR", header)
@@ -62,6 +62,11 @@ def png_bytes(width: int, height: int, rgb: RGB | Callable[[int, int], RGB]) -> 
         row = bytes(rgb) * width
         rows = (row for _ in range(height))
     return _png_from_rows(width, height, rows, level=6)
+
+
+def rgba_png_bytes(width: int, height: int, rows: Iterable[bytes]) -> bytes:
+    """A valid RGBA8 PNG from `height` rows of 4*width bytes each (y = 0 is the top row)."""
+    return _png_from_rows(width, height, rows, level=9, alpha=True)
 
 
 def _periodic_png(size: int, period: int, pixel: Callable[[int, int], RGB]) -> bytes:

@@ -21,7 +21,7 @@ from ..jobs.model import Job
 from . import bridge_glue, pump, session
 from .cli import command as cli
 from .scene import file_identity
-from .ui import bridge_ui, calls, diagnostics_ui, operators, operators_jobs, panels, preferences, properties
+from .ui import bridge_ui, calls, diagnostics_ui, icons, operators, operators_jobs, panels, preferences, properties
 
 CLASSES = (
     preferences.MeshyPreferences,
@@ -93,4 +93,5 @@ def unregister() -> None:
             handlers.remove(handler)
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
+    icons.free()
     properties.unregister()

@@ -222,12 +222,20 @@ class RecordingLayout:
     def split(self, **kwargs: Any) -> RecordingLayout:
         return self._sub("split", **kwargs)
 
+    def grid_flow(self, **kwargs: Any) -> RecordingLayout:
+        return self._sub("grid_flow", **kwargs)
+
+    def template_icon(self, *, icon_value: int, scale: float = 1.0) -> None:
+        assert isinstance(icon_value, int), icon_value
+        self.calls.append(("template_icon", {"icon_value": icon_value, "scale": scale}))
+
     def separator(self, **kwargs: Any) -> None:
         self.calls.append(("separator", kwargs))
 
-    def label(self, *, text: str = "", icon: str = "NONE", **kwargs: Any) -> None:
+    def label(self, *, text: str = "", icon: str = "NONE", icon_value: int = 0) -> None:
         _check_icon(icon)
-        self.calls.append(("label", {"text": text, "icon": icon}))
+        assert isinstance(icon_value, int), icon_value
+        self.calls.append(("label", {"text": text, "icon": icon, "icon_value": icon_value}))
 
     def prop(self, data: Any, name: str, **kwargs: Any) -> None:
         assert name in data.bl_rna.properties, f"{type(data).__name__} has no property {name!r}"
@@ -293,10 +301,11 @@ class PanelStandIn:
 
 
 def draw_panel(panel_class: type, target: Any = None) -> RecordingLayout:
-    """Run ``panel_class.draw`` (and its header preset, if any) against a recording layout."""
+    """Run ``panel_class.draw`` (and its header and header preset, if any) against a recording layout."""
     layout = RecordingLayout()
     panel = PanelStandIn(layout, target)
     panel_class.draw(panel, bpy.context)
-    if hasattr(panel_class, "draw_header_preset"):
-        panel_class.draw_header_preset(panel, bpy.context)
+    for header in ("draw_header", "draw_header_preset"):
+        if hasattr(panel_class, header):
+            getattr(panel_class, header)(panel, bpy.context)
     return layout

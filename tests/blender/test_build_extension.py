@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import addon_utils
 import bpy
 import build_extension
+import make_icons
 import pytest
 
 if TYPE_CHECKING:
@@ -96,11 +97,22 @@ def test_build_writes_a_valid_extension_zip_with_the_package_at_its_root(built: 
     with zipfile.ZipFile(built) as archive:
         names = archive.namelist()
     assert {"blender_manifest.toml", "__init__.py", "api/client.py", "blender/registration.py"} <= set(names)
-    # The package's sources and the manifest only: no caches, tests or packaging metadata (pyproject, egg-info).
-    sources = {
-        path.relative_to(build_extension.PACKAGE_DIR).as_posix() for path in build_extension.PACKAGE_DIR.rglob("*.py")
+    # The package's files (sources, data, icons) and the manifest only: no caches, tests or packaging metadata.
+    package = build_extension.PACKAGE_DIR
+    files = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
     }
-    assert {name for name in names if not name.endswith("/")} == sources | {"blender_manifest.toml"}
+    assert {name for name in names if not name.endswith("/")} == files | {"blender_manifest.toml"}
+
+
+def test_the_zip_carries_every_icon_as_svg_source_and_png(built: Path) -> None:
+    with zipfile.ZipFile(built) as archive:
+        names = set(archive.namelist())
+        for name in make_icons.ICONS:
+            assert {f"icons/{name}.svg", f"icons/{name}.png"} <= names
+            assert archive.read(f"icons/{name}.png").startswith(b"\x89PNG")
 
 
 def test_build_lists_the_zip_in_a_static_extension_repository(built: Path) -> None:

@@ -20,7 +20,7 @@ from ...bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
 from ...jobs.model import FileRef, Job, JobState
 from .. import session
 from ..scene import file_identity
-from . import calls, preferences
+from . import calls, icons, preferences
 from .operators_jobs import (
     BROWSE_CALL,
     can_animate,
@@ -39,19 +39,6 @@ from .properties import MeshyMeshOptions, MeshyTextureOptions, scene_props
 MAX_JOBS_SHOWN = 30
 WRAP_CHARS = 42
 HAS_PROGRESS = "progress" in cast(Any, bpy.types.UILayout.bl_rna).functions  # Blender 4.0+
-
-_STATE_ICONS = {
-    JobState.QUEUED: "SORTTIME",
-    JobState.WAITING_FOR_SLOT: "SORTTIME",
-    JobState.SUBMITTING: "EXPORT",
-    JobState.RUNNING: "PLAY",
-    JobState.DOWNLOADING: "IMPORT",
-    JobState.READY: "IMPORT",
-    JobState.IMPORTED: "CHECKMARK",
-    JobState.DONE: "CHECKMARK",
-    JobState.FAILED: "ERROR",
-    JobState.CANCELED: "CANCEL",
-}
 
 
 def layout_of(panel: bpy.types.Panel) -> bpy.types.UILayout:
@@ -81,6 +68,9 @@ class MeshyPanel(bpy.types.Panel):
 class MESHY_PT_main(MeshyPanel):
     bl_idname = "MESHY_PT_main"
     bl_label = "Meshy"
+
+    def draw_header(self, context: bpy.types.Context) -> None:
+        layout_of(self).label(text="", icon_value=icons.icon("logo"))
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = layout_of(self)
@@ -233,7 +223,7 @@ def draw_job(layout: Any, job: Job, *, elsewhere: bool = False, here: FileRef | 
     one running for another file than the open one (``here``) says where it will land.
     """
     row = layout.row()
-    row.label(text=job.name, icon=_STATE_ICONS[job.state])
+    row.label(text=job.name, icon_value=icons.state_icon(job.state))
     row.label(text=job.state.label)
     stage = job.current_stage
     if not job.state.is_final:
