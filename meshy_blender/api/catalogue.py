@@ -312,11 +312,18 @@ class Catalogue:
     # -- costs
 
     def cost(self, endpoint: str, model_id: str, key: str) -> int:
-        """Credits for one task: the model's own figure for ``key`` if it has one, else the endpoint's."""
-        model = self.resolve(model_id) if model_id else None
-        own = model.costs.get(endpoint, {}) if model is not None else {}
+        """Credits for one task: the model's own figure for ``key`` if it has one, else the endpoint's.
+
+        ``model_id`` "" is the endpoint's default model. A model the catalogue does not know is
+        priced like the dearest known one, so an estimate never comes out low.
+        """
         table = self.endpoint(endpoint).costs
-        return int(own.get(key, table.get(key, table.get("task", 0))))
+        base = int(table.get(key, table.get("task", 0)))
+        model = self.resolve(model_id or self.default_model(endpoint))
+        if model is None:
+            known = (self.resolve(other) for other in self.endpoint(endpoint).models)
+            return max([base, *(int(m.costs[endpoint][key]) for m in known if m and key in m.costs.get(endpoint, {}))])
+        return int(model.costs.get(endpoint, {}).get(key, base))
 
 
 @functools.cache

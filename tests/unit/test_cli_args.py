@@ -79,7 +79,7 @@ def test_options_become_api_fields_with_their_types() -> None:
     args = parse(
         "text-to-3d", "--prompt", "a chair", "--refine", "--enable-pbr", "--target-polycount", "5000",
         "--should-remesh", "--no-moderation", "--target-formats", "glb", "fbx", "--pose-mode", "t-pose",
-        "--ai-model", "meshy-5", "--texture-prompt", "oak", "-o", "chair.blend",
+        "--ai-model", "meshy-8", "--texture-prompt", "oak", "-o", "chair.blend",
     )  # fmt: skip
     assert cli_args.request_values(args) == {
         "prompt": "a chair",
@@ -90,7 +90,7 @@ def test_options_become_api_fields_with_their_types() -> None:
         "moderation": False,
         "target_formats": ["glb", "fbx"],
         "pose_mode": "t-pose",
-        "ai_model": "meshy-5",
+        "ai_model": "meshy-8",  # any id: one the catalogue does not know is sent as given
         "texture_prompt": "oak",
     }
     assert args.output == "chair.blend"
@@ -161,11 +161,11 @@ def test_a_shard_shares_the_account_queue() -> None:
 
 
 def test_text_request_splits_options_between_preview_and_refine() -> None:
-    values = {"prompt": "a chair", "refine": True, "enable_pbr": True, "target_polycount": 5000, "ai_model": "meshy-5"}
+    values = {"prompt": "a chair", "refine": True, "enable_pbr": True, "target_polycount": 5000, "ai_model": "meshy-6"}
     job = specs.build_job("text-to-3d", values)
     preview, refine = job.stages
-    assert preview.body == {"mode": "preview", "prompt": "a chair", "target_polycount": 5000, "ai_model": "meshy-5"}
-    assert refine.body == {"mode": "refine", "enable_pbr": True, "ai_model": "meshy-5"}
+    assert preview.body == {"mode": "preview", "prompt": "a chair", "target_polycount": 5000, "ai_model": "meshy-6"}
+    assert refine.body == {"mode": "refine", "enable_pbr": True, "ai_model": "meshy-6"}
     assert refine.link_field == "preview_task_id"
 
 
