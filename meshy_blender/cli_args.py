@@ -21,7 +21,17 @@ DEFAULT_BATCH_TIMEOUT_S = 6 * 3600.0
 #: Meshy's Pro tier runs 10 tasks at once per account (Studio 20, Enterprise 50).
 DEFAULT_ACCOUNT_QUEUE = 10
 MAX_PORT = 65535
-TASK_KINDS = ("text-to-3d", "image-to-3d", "multi-image-to-3d", "rigging", "animation", "retexture", "remesh")
+TASK_KINDS = (
+    "text-to-3d",
+    "image-to-3d",
+    "multi-image-to-3d",
+    "rigging",
+    "animation",
+    "retexture",
+    "remesh",
+    "text-to-image",
+    "image-to-image",
+)
 SORT_ORDERS = {
     "newest": "-created_at",
     "oldest": "+created_at",
@@ -52,7 +62,16 @@ _DESCRIPTIONS = {
     "rig": "Rig a humanoid model; the result carries walking and running clips.",
     "animate": "Animate a rigged character with an action from Meshy's animation library.",
     "retexture": "Give a model a new texture from a text or image style.",
+    "uv-unwrap": "Give a model (at most 40,000 faces) a new UV layout; the result is untextured.",
+    "resize": "Scale a model to a real-world size: one of --resize-height, --resize-longest-side, --auto-size.",
+    "text-to-image": "Concept pictures from a text prompt, written as PNG files (--generate-multi-view: four views).",
+    "image-to-image": "Concept pictures from 1 to 5 reference images and a prompt, written as PNG files.",
 }
+_CONCEPT_CHAIN = (
+    "The 'submitted' and 'done' events (--json) carry the task id. Turn a picture into a model\n"
+    "without uploading it again: meshy image-to-3d --input-task-id TASK_ID -o model.blend\n"
+    "(a set of views from --generate-multi-view: meshy multi-image-to-3d --input-task-id TASK_ID …)."
+)
 
 
 #: What a Meshy API key looks like inside an error message (the rest of the word, quotes excluded).
@@ -181,11 +200,11 @@ def _generation(sub: argparse._SubParsersAction, kind: str, common: argparse.Arg
     if kind == "text-to-3d":
         _add_field(inputs, fields["prompt"], required=True)
         inputs.add_argument("--refine", action="store_true", help=fields["refine"].help)
-    elif kind == "image-to-3d":
-        inputs.add_argument("images", nargs=1, metavar="IMAGE", help="a PNG or JPEG file, or an image URL")
-    elif kind == "multi-image-to-3d":
-        inputs.add_argument("images", nargs="+", metavar="IMAGE", help="1 to 4 PNG/JPEG files or URLs of one object")
-    elif kind in ("rig", "retexture"):
+    elif kind in ("image-to-3d", "multi-image-to-3d"):
+        what = "a PNG or JPEG file, or an image URL" if kind == "image-to-3d" else "1 to 4 PNG/JPEG files or URLs"
+        inputs.add_argument("images", nargs="*", metavar="IMAGE", help=f"{what} of the object (or --input-task-id)")
+        _add_field(inputs, fields["input_task_id"])
+    elif kind in ("rig", "retexture", *specs.TOOL_KINDS):
         model = inputs.add_mutually_exclusive_group(required=True)
         _add_field(model, fields["model"])
         _add_field(model, fields["task_id"])
@@ -199,6 +218,35 @@ def _generation(sub: argparse._SubParsersAction, kind: str, common: argparse.Arg
     options = parser.add_argument_group("Meshy options (not sent unless given)")
     for name in specs.OPTIONS[kind]:
         _add_field(options, fields[name])
+    parser.set_defaults(request_fields=specs.INPUTS[kind] + specs.OPTIONS[kind])
+
+
+def _concept(sub: argparse._SubParsersAction, kind: str, common: argparse.ArgumentParser) -> None:
+    """``text-to-image`` / ``image-to-image``: concept pictures into a folder."""
+    parser = sub.add_parser(
+        kind,
+        parents=[common],
+        help=_DESCRIPTIONS[kind],
+        description=f"{_DESCRIPTIONS[kind]}\n\n{_CONCEPT_CHAIN}",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="the folder the pictures are written to, as <name>-1.png … (made if missing)",
+    )
+    _timeout(parser, DEFAULT_TIMEOUT_S)
+    _wait_for_output(parser)
+    inputs = parser.add_argument_group("input")
+    if kind == "image-to-image":
+        inputs.add_argument("images", nargs="+", metavar="IMAGE", help="1 to 5 reference PNG/JPEG files or URLs")
+    _add_field(inputs, specs.FIELDS["prompt"], required=True)
+    options = parser.add_argument_group("Meshy options (not sent unless given)")
+    for name in specs.OPTIONS[kind]:
+        _add_field(options, specs.field_of(kind, name))
     parser.set_defaults(request_fields=specs.INPUTS[kind] + specs.OPTIONS[kind])
 
 
@@ -382,6 +430,8 @@ def build_parser(prog: str = "meshy") -> argparse.ArgumentParser:
     common = _common()
     for kind in specs.KINDS:
         _generation(sub, kind, common)
+    for kind in specs.IMAGE_KINDS:
+        _concept(sub, kind, common)
     _batch(sub, common)
     _assemble(sub)
     _tasks(sub, common)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..api import images as concept
 from ..api import validation
 from ..api.costs import estimate_credits
 from ..api.errors import ValidationError
@@ -20,6 +21,8 @@ from ..api.tasks import TaskKind
 from .model import Job, Stage
 
 MAX_NAME_CHARS = 48
+#: The kind of a job that makes concept pictures (they are kept, never imported as a model).
+CONCEPT_KIND = "concept"
 _LINK_PLACEHOLDER = "pending-task-id"
 
 
@@ -73,6 +76,34 @@ def image_job(images: Sequence[str | Path], *, options: dict[str, Any] | None = 
     return Job(name=name or fallback, kind="multi-image", stages=[stage])
 
 
+def concept_job(
+    prompt: str, *, references: Sequence[str | Path] = (), options: dict[str, Any] | None = None, name: str = ""
+) -> Job:
+    """Concept pictures: Text to image, or Image to image with reference pictures; none is imported."""
+    body: dict[str, Any] = {"prompt": prompt, "ai_model": concept.DEFAULT_IMAGE_MODEL, **(options or {})}
+    kind = TaskKind.TEXT_TO_IMAGE
+    if references:
+        kind = TaskKind.IMAGE_TO_IMAGE
+        body["reference_image_urls"] = [str(reference) for reference in references]
+    job = Job(name=name or display_name(prompt, "Concept"), kind=CONCEPT_KIND, stages=[_stage(kind, body)])
+    job.import_result = False
+    return job
+
+
+def concept_3d_job(
+    input_task_id: str, *, multi_view: bool, options: dict[str, Any] | None = None, name: str = ""
+) -> Job:
+    """A model from a finished concept task's pictures, chained by ``input_task_id`` (nothing uploaded).
+
+    ``multi_view``: Multi-image to 3D from its set of views; else Image to 3D from its picture.
+    """
+    if not input_task_id:
+        raise ValidationError("No concept task given: generate concept pictures first.", field="input_task_id")
+    kind, job_kind = (TaskKind.MULTI_IMAGE_TO_3D, "multi-image") if multi_view else (TaskKind.IMAGE_TO_3D, "image")
+    stage = _stage(kind, {"input_task_id": input_task_id, **(options or {})})
+    return Job(name=name or "Model from concept", kind=job_kind, stages=[stage])
+
+
 def _model_source(model: str | Path | None, input_task_id: str | None, action: str) -> dict[str, Any]:
     if bool(model) == bool(input_task_id):
         raise ValidationError(f"{action} needs exactly one model: a selected mesh / GLB file, or a finished task.")
@@ -116,6 +147,25 @@ def retexture_job(
     body.update(options or {})
     fallback = display_name(text_style_prompt, "Retextured model")
     return Job(name=name or fallback, kind="retexture", stages=[_stage(TaskKind.RETEXTURE, body)])
+
+
+#: What a model tool's result is called after the model's name, and its job's kind.
+TOOL_NAMES = {TaskKind.UV_UNWRAP: ("unwrapped", "uv-unwrap"), TaskKind.RESIZE: ("resized", "resize")}
+
+
+def tool_job(
+    kind: TaskKind,
+    *,
+    model: str | Path | None = None,
+    input_task_id: str | None = None,
+    options: dict[str, Any] | None = None,
+    name: str = "",
+) -> Job:
+    """UV unwrap or resize a model (a GLB file or a finished task): a new GLB, imported like any result."""
+    suffix, job_kind = TOOL_NAMES[kind]
+    body = {**_model_source(model, input_task_id, kind.label), **(options or {})}
+    fallback = display_name(Path(str(model)).stem if model else "Meshy model", "Meshy model")
+    return Job(name=name or f"{fallback} {suffix}", kind=job_kind, stages=[_stage(kind, body)])
 
 
 def existing_task_job(kind: TaskKind, task_id: str, *, name: str) -> Job:
