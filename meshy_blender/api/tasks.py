@@ -78,11 +78,13 @@ class TaskStatus(enum.Enum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELED = "CANCELED"
+    #: Meshy deleted the finished task's files (results are kept 3 days).
+    EXPIRED = "EXPIRED"
     UNKNOWN = "UNKNOWN"
 
     @property
     def is_terminal(self) -> bool:
-        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED)
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED, TaskStatus.EXPIRED)
 
     @classmethod
     def parse(cls, value: Any) -> TaskStatus:
@@ -112,6 +114,9 @@ class Task:
     model_urls: dict[str, str] = field(default_factory=dict)
     texture_urls: dict[str, str] = field(default_factory=dict)
     thumbnail_url: str = ""
+    #: The thumbnail on a transparent background; and a multi-image task's picture of each view.
+    alpha_thumbnail_url: str = ""
+    multi_view_thumbnail_urls: list[str] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
     task_error: TaskError | None = None
     consumed_credits: int | None = None
@@ -140,6 +145,11 @@ class Task:
         return self.model_urls.get("glb", "")
 
     @property
+    def pre_remeshed_glb_url(self) -> str:
+        """The model from before remeshing (asked for with ``save_pre_remeshed_model``), or ""."""
+        return self.model_urls.get("pre_remeshed_glb", "")
+
+    @property
     def animation_glb_urls(self) -> dict[str, str]:
         """For a rig task: the basic walking/running clips, by name."""
         basic = self.result.get("basic_animations")
@@ -151,8 +161,7 @@ class Task:
     @property
     def image_urls(self) -> list[str]:
         """For a text-to-image or image-to-image task: its pictures (four for a multi-view set)."""
-        urls = self.raw.get("image_urls")
-        return [url for url in urls if isinstance(url, str) and url] if isinstance(urls, list) else []
+        return _url_list(self.raw.get("image_urls"))
 
     def expired(self, now_ms: int) -> bool:
         return bool(self.expires_at) and now_ms >= self.expires_at
@@ -196,6 +205,11 @@ def _url_map(value: Any) -> dict[str, str]:
     return {str(k): v for k, v in value.items() if isinstance(v, str) and v}
 
 
+def _url_list(value: Any) -> list[str]:
+    """The non-empty string URLs of a list; [] for anything else."""
+    return [url for url in value if isinstance(url, str) and url] if isinstance(value, list) else []
+
+
 def _texture_urls(value: Any) -> dict[str, str]:
     if isinstance(value, list):
         merged: dict[str, str] = {}
@@ -215,6 +229,14 @@ def _task_error(value: Any) -> TaskError | None:
     return TaskError(message=message, type=clean_text(_str(value.get("type")), MAX_QUOTED_CHARS), code=code)
 
 
+def expired_message(task: Task) -> str:
+    """An EXPIRED task in words: what happened and what can be done."""
+    return (
+        f"Meshy deleted this result after 3 days (it keeps results that long; task {task.id}): only generating "
+        "it again, which costs credits, can bring it back."
+    )
+
+
 def parse_task(kind: TaskKind, data: Any) -> Task:
     """Build a :class:`Task` from the server's JSON, whatever shape it has."""
     raw = data if isinstance(data, dict) else {}
@@ -230,6 +252,8 @@ def parse_task(kind: TaskKind, data: Any) -> Task:
         model_urls=_url_map(raw.get("model_urls")),
         texture_urls=_texture_urls(raw.get("texture_urls")),
         thumbnail_url=_str(raw.get("thumbnail_url")),
+        alpha_thumbnail_url=_str(raw.get("alpha_thumbnail_url")),
+        multi_view_thumbnail_urls=_url_list(raw.get("multi_view_thumbnail_urls")),
         result=result if isinstance(result, dict) else {},
         task_error=_task_error(raw.get("task_error")),
         consumed_credits=_int(credits) if credits is not None else None,

@@ -1,0 +1,109 @@
+"""One library entry: a finished result, what was asked for it, and where its local files are.
+
+Plain data, written as JSON in the entry's record (see :mod:`.store`). File paths are
+kept relative to the entry's own folder, so a library folder can be moved or shared
+(a farm's network drive) without rewriting its records; :attr:`Entry.folder` is set
+when an entry is read and gives the absolute paths.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Where a result came from.
+SOURCES = ("sidebar", "command", "batch", "bridge", "task-browser")
+
+#: Entry kinds (the final task's kind, as the command spells it) and their labels.
+KIND_LABELS = {
+    "text-to-3d": "Text to 3D",
+    "image-to-3d": "Image to 3D",
+    "multi-image-to-3d": "Multi-image to 3D",
+    "rigging": "Rigged",
+    "animation": "Animated",
+    "retexture": "Retextured",
+    "remesh": "Remeshed",
+    "bridge": "From the web app",
+}
+
+#: Roles of :attr:`Entry.files`: the model, a rig's clips (``walking``, ``running``), the thumbnail.
+MODEL = "model"
+THUMBNAIL = "thumbnail"
+
+
+@dataclass
+class Entry:
+    """A result kept in the library.
+
+    ``id`` is the final task's id (a bridge model: the id the web app gave it);
+    ``task_ids`` the whole chain, oldest first (preview → refine, rig → animate).
+    ``files`` maps a role (:data:`MODEL`, ``walking``, :data:`THUMBNAIL`…) and
+    ``textures`` a map name (``base_color``, ``normal``…) to a path inside the entry's
+    folder; a role is absent when its file could not be fetched (a missing thumbnail:
+    the panel shows a placeholder). ``consumed_credits`` is None when Meshy did not say.
+    Times are milliseconds since 1970.
+    """
+
+    id: str
+    kind: str
+    name: str
+    task_ids: list[str] = field(default_factory=list)
+    job_kind: str = ""
+    prompt: str = ""
+    input_images: list[str] = field(default_factory=list)
+    model: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    consumed_credits: int | None = None
+    created_ms: int = 0
+    finished_ms: int = 0
+    added_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    source: str = "sidebar"
+    files: dict[str, str] = field(default_factory=dict)
+    textures: dict[str, str] = field(default_factory=dict)
+    #: The entry's folder (absolute); set when it is read from a library, not saved.
+    folder: Path = field(default=Path(), compare=False, repr=False)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind.replace("-", " ").capitalize())
+
+    def path(self, role: str) -> Path | None:
+        """The absolute path of the file of ``role``, or None when the entry has none."""
+        name = self.files.get(role)
+        return self.folder / name if name else None
+
+    @property
+    def model_path(self) -> Path | None:
+        return self.path(MODEL)
+
+    @property
+    def thumbnail_path(self) -> Path | None:
+        """The local copy of Meshy's thumbnail; None when it could not be fetched (show a placeholder)."""
+        return self.path(THUMBNAIL)
+
+    @property
+    def texture_paths(self) -> dict[str, Path]:
+        return {name: self.folder / relative for name, relative in self.textures.items()}
+
+    def matches(self, *, kind: str = "", search: str = "") -> bool:
+        """Whether the entry is of ``kind`` (any when "") and ``search`` is in its name, prompt or id (any case)."""
+        if kind and self.kind != kind:
+            return False
+        needle = search.strip().casefold()
+        return not needle or any(needle in text.casefold() for text in (self.name, self.prompt, self.id))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "folder"}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], folder: Path = Path()) -> Entry:
+        """An entry from its record's data (unknown keys from a newer version are ignored)."""
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "folder"}
+        entry = cls(**fields)
+        if not isinstance(entry.id, str) or not isinstance(entry.files, dict) or not isinstance(entry.textures, dict):
+            raise ValueError("library record has the wrong shape")
+        entry.folder = folder
+        return entry

@@ -1,0 +1,204 @@
+"""Keep a finished job's result in the library: called once its files are downloaded.
+
+The job manager calls :func:`record_result` on the worker thread that downloaded the
+result, before the job is offered for import, for every source (sidebar, command,
+batch rows, task browser, the Meshy Bridge): one place, so every result is kept once
+(the library ignores a result it already holds, e.g. one re-imported or downloaded
+again). The thumbnail and texture maps are fetched here with the verified download
+code, bounded in size and time. Nothing here may fail the job: a thumbnail or map
+that cannot be fetched is simply missing from the entry (the panel shows a
+placeholder), and a library that cannot be written is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from ..api.errors import MeshyError
+from ..api.glb_safety import check_glb
+from ..api.tasks import Task, TaskKind
+from ..jobs.model import Job
+from .entry import MODEL, THUMBNAIL, Entry
+from .store import Library
+
+log = logging.getLogger(__name__)
+
+#: A thumbnail is a small picture; a texture map at most an 8K PNG.
+THUMBNAIL_MAX_BYTES = 16 * 1024 * 1024
+TEXTURE_MAX_BYTES = 256 * 1024 * 1024
+#: Longest a thumbnail or map may send nothing before it is given up.
+STALL_TIMEOUT_S = 20.0
+#: Job kind of a model received from the web app (see ``bridge/handover.py``).
+BRIDGE_KIND = "bridge"
+#: Job kind of an existing task downloaded again (task browser, ``--task-id``).
+IMPORT_KIND = "import"
+#: How pictures start: PNG, JPEG, WebP (RIFF).
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+#: Body fields that name input pictures, and those that only link to an earlier task.
+IMAGE_FIELDS = ("image_url", "image_urls", "texture_image_url", "image_style_url", "reference_image_urls")
+PROMPT_FIELDS = ("prompt", "texture_prompt", "text_style_prompt")
+
+
+class Downloader(Protocol):
+    """What the recorder needs of :class:`~..api.client.MeshyClient`."""
+
+    def download(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        cancel: threading.Event | None = ...,
+        max_bytes: int = ...,
+        expect_glb: bool = ...,
+        stall_timeout: float | None = ...,
+    ) -> Path: ...
+
+
+def record_result(
+    library: Library,
+    job: Job,
+    task: Task | None,
+    *,
+    source: str,
+    client: Downloader | None = None,
+    cancel: threading.Event | None = None,
+) -> Entry | None:
+    """Add ``job``'s downloaded result to ``library`` (once); the entry, or None when it could not be kept.
+
+    ``task`` is the final task as Meshy last described it (None for a bridge model):
+    its thumbnail, texture maps, credits and dates. ``client`` downloads the pictures
+    (None: the entry has none). Never raises for a download or disk problem.
+    """
+    model = job.files.get(MODEL)
+    entry_id = (task.id if task is not None else "") or job.final_task_id or job.id
+    if not model:
+        return None
+    try:
+        existing = library.get(entry_id)
+        if existing is not None:
+            return existing
+        check_glb(Path(model))
+        entry = describe(job, task, entry_id=entry_id, source=source)
+        with library.staging() as staging:
+            pictures = _fetch_pictures(client, task, staging, cancel) if task is not None else {}
+            thumbnail = pictures.pop(THUMBNAIL, None)
+            files = {role: Path(path) for role, path in job.files.items()}
+            if thumbnail is not None:
+                files[THUMBNAIL] = thumbnail
+            return library.add(entry, files, pictures)
+    except (MeshyError, OSError, ValueError) as error:
+        log.warning("Meshy job %s: its result could not be kept in the library (%s)", job.id, error)
+        return None
+
+
+def describe(job: Job, task: Task | None, *, entry_id: str, source: str) -> Entry:
+    """The library entry of ``job`` (files not yet placed): what was asked, what it cost, when."""
+    bodies = [stage.body for stage in job.stages]
+    options: dict[str, Any] = {}
+    for body in bodies:
+        options.update({key: value for key, value in body.items() if _keepable(key, value)})
+    task_ids = [value for body in bodies for key, value in body.items() if key.endswith("_task_id") and value]
+    task_ids += [stage.task_id for stage in job.stages if stage.task_id]
+    credits = [stage.consumed_credits for stage in job.stages if stage.consumed_credits is not None]
+    created = task.created_at if task is not None and job.kind == IMPORT_KIND and task.created_at else job.created_ms
+    finished = (task.finished_at if task is not None else 0) or int(time.time() * 1000)
+    return Entry(
+        id=entry_id,
+        kind=BRIDGE_KIND if job.kind == BRIDGE_KIND else kind_name(job.stages[-1].kind),
+        name=job.name,
+        task_ids=list(dict.fromkeys(str(task_id) for task_id in task_ids)),
+        job_kind=job.kind,
+        prompt=_prompt(bodies, task),
+        input_images=[name for body in bodies for name in _image_names(body)],
+        model=str(options.get("ai_model", "")),
+        options=options,
+        consumed_credits=sum(credits) if credits else None,
+        created_ms=created,
+        finished_ms=finished,
+        source=source_of(job, source),
+    )
+
+
+def kind_name(kind: TaskKind) -> str:
+    """A task kind as entries and the command spell it: ``text-to-3d``, ``rigging``, ``animation``…"""
+    return kind.name.lower().replace("_", "-")
+
+
+def source_of(job: Job, source: str) -> str:
+    """Where ``job`` came from, given its manager's ``source``: a bridge model, or the sidebar's task browser."""
+    if job.kind == BRIDGE_KIND:
+        return "bridge"
+    if job.kind == IMPORT_KIND and source == "sidebar":
+        return "task-browser"
+    return source
+
+
+def _keepable(key: str, value: Any) -> bool:
+    """Options worth keeping to re-run a result: not the links to other tasks, not the input pictures."""
+    return not key.endswith("_task_id") and key not in IMAGE_FIELDS and key not in PROMPT_FIELDS[:1]
+
+
+def _prompt(bodies: list[dict[str, Any]], task: Task | None) -> str:
+    for body in bodies:
+        for field in PROMPT_FIELDS:
+            if isinstance(body.get(field), str) and body[field]:
+                return str(body[field])
+    return task.prompt if task is not None else ""
+
+
+def _image_names(body: dict[str, Any]) -> list[str]:
+    """The file names of a body's input pictures (a local path or a link; never a data URI's content)."""
+    names = []
+    for field in IMAGE_FIELDS:
+        value = body.get(field)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item and not item.startswith("data:"):
+                names.append(Path(urlsplit(item).path).name or item)
+    return names
+
+
+def thumbnail_url(task: Task) -> str:
+    """Meshy's picture of the result: the thumbnail, else the one on a clear background, else the first view."""
+    views = task.multi_view_thumbnail_urls
+    return task.thumbnail_url or task.alpha_thumbnail_url or (views[0] if views else "")
+
+
+def _fetch_pictures(
+    client: Downloader | None, task: Task, folder: Path, cancel: threading.Event | None
+) -> dict[str, Path]:
+    """The thumbnail (role :data:`THUMBNAIL`) and texture maps (by name) that could be fetched into ``folder``."""
+    wanted = {THUMBNAIL: (thumbnail_url(task), THUMBNAIL_MAX_BYTES)}
+    wanted.update({name: (url, TEXTURE_MAX_BYTES) for name, url in task.texture_urls.items()})
+    fetched = {}
+    for role, (url, limit) in wanted.items():
+        if client is None or not url:
+            continue
+        dest = folder / f"{role}{_suffix(url)}"
+        try:
+            client.download(url, dest, cancel=cancel, max_bytes=limit, expect_glb=False, stall_timeout=STALL_TIMEOUT_S)
+            _check_picture(dest)
+        except (MeshyError, OSError, ValueError) as error:
+            log.info("Task %s: its %s could not be fetched for the library (%s)", task.id, role, error)
+            dest.unlink(missing_ok=True)
+            continue
+        fetched[role] = dest
+    return fetched
+
+
+def _suffix(url: str) -> str:
+    suffix = Path(urlsplit(url).path).suffix.lower()
+    return suffix if suffix in IMAGE_SUFFIXES else ".png"
+
+
+def _check_picture(path: Path) -> None:
+    """ValueError unless ``path`` starts like a PNG, JPEG or WebP picture (not an error page)."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if not head.startswith(IMAGE_MAGIC):
+        raise ValueError(f"{path.name} is not a picture")

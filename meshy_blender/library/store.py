@@ -1,0 +1,269 @@
+"""The library's folder: one record and one folder per entry, shared by every Blender and command.
+
+Layout of ``FOLDER`` (the add-on's user folder, ``library/``; see ``blender/paths.py``)::
+
+    <id>.json        the entry's record, replaced whole (temporary file, fsync, rename)
+    <id>/            its files: model.glb, walking.glb…, thumbnail.png, textures/*.png
+    .locks/<id>.lock held while the entry is added or removed (see ``jobs/locks.py``)
+    .staging/        files being gathered, renamed into ``<id>/`` once complete
+
+An entry exists once its record does: files are gathered in ``.staging`` and renamed
+into place first, so a reader never sees a record whose files are half there. Adding
+and removing take the entry's lock, so two processes adding the same result keep one
+entry, and a process adding while another removes never leaves a record without its
+folder. Different entries never wait for each other: two processes each adding 50
+entries at once end with 100.
+
+Reading takes no lock. :meth:`Library.entries` keeps every record it read with the
+record's stamp (mtime and size) and re-reads only the ones that changed; while the
+folder itself has not changed (its mtime, which every add, remove or rewrite moves) it
+does not even look at the records, so the sidebar can ask at every redraw.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from ..api.errors import LocalWriteError
+from ..jobs import outputs
+from ..jobs.locks import FileLock
+from ..jobs.store import PLAIN_ID, RecordStamp, _no_follow
+from .entry import Entry
+
+log = logging.getLogger(__name__)
+
+RECORD_VERSION = 1
+RECORD_SUFFIX = ".json"
+LOCKS = ".locks"
+STAGING = ".staging"
+#: Longest an add or remove waits for another process working on the same entry.
+LOCK_WAIT_S = 30.0
+#: A folder changed this recently may change again within its mtime's resolution: look at the records.
+SETTLE_NS = 2_000_000_000
+
+
+class Library:
+    """The entries in ``folder`` (created on the first add)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        #: Moves whenever :meth:`entries` found a change (the sidebar redraws then).
+        self.version = 0
+        self._guard = threading.Lock()
+        self._read: dict[str, tuple[RecordStamp, Entry | None]] = {}
+        self._listing: tuple[Entry, ...] = ()
+        self._folder_mtime: int | None = None
+
+    # -- reading -------------------------------------------------------------------
+    def entries(self) -> tuple[Entry, ...]:
+        """Every entry, newest first. Cheap while nothing changed (one ``stat``)."""
+        with self._guard:
+            mtime = _mtime(self.folder)
+            settled = mtime is not None and time.time_ns() - mtime > SETTLE_NS
+            if mtime != self._folder_mtime or not settled:
+                self._rescan()
+                self._folder_mtime = mtime
+            return self._listing
+
+    def find(self, *, kind: str = "", search: str = "") -> list[Entry]:
+        """The entries of ``kind`` whose name, prompt or id contains ``search`` (see :meth:`Entry.matches`)."""
+        return [entry for entry in self.entries() if entry.matches(kind=kind, search=search)]
+
+    def get(self, entry_id: str) -> Entry | None:
+        """The entry ``entry_id`` as on disk now, or None."""
+        if not PLAIN_ID.fullmatch(entry_id):
+            return None
+        return self._read_record(entry_id)
+
+    def __contains__(self, entry_id: str) -> bool:
+        return PLAIN_ID.fullmatch(entry_id) is not None and self.record_path(entry_id).is_file()
+
+    def record_path(self, entry_id: str) -> Path:
+        return self.folder / f"{entry_id}{RECORD_SUFFIX}"
+
+    def entry_folder(self, entry_id: str) -> Path:
+        return self.folder / entry_id
+
+    # -- writing -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A temporary folder beside the entries (same disk, so files are linked, not copied), removed after."""
+        staging = self.folder / STAGING
+        try:
+            staging.mkdir(parents=True, exist_ok=True)
+            path = Path(tempfile.mkdtemp(dir=staging))
+        except OSError as error:
+            raise self._write_error(error) from error
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def add(self, entry: Entry, files: Mapping[str, Path], textures: Mapping[str, Path] | None = None) -> Entry:
+        """Keep ``entry`` with a copy of ``files`` (by role) and ``textures`` (by map name); the entry as kept.
+
+        An entry with that id already there is returned as it is: every result is kept
+        once, however many times (and by however many processes) it is added. Sources
+        are hard-linked when they are on the same disk, else copied; they stay where
+        they are. LocalWriteError when the library's folder refuses the files.
+        """
+        if not PLAIN_ID.fullmatch(entry.id):
+            raise ValueError(f"library entry id {entry.id!r} is not a plain name")
+        with self._entry_lock(entry.id):
+            existing = self._read_record(entry.id)
+            if existing is not None:
+                return existing
+            with self.staging() as staging:
+                try:
+                    entry.files = _gather(files, staging, "")
+                    entry.textures = _gather(textures or {}, staging, "textures")
+                    target = self.entry_folder(entry.id)
+                    _discard(target, self.folder)  # left by an add that stopped before its record
+                    os.replace(staging, target)
+                except OSError as error:
+                    raise self._write_error(error) from error
+            self._write_record(entry)
+        entry.folder = self.entry_folder(entry.id)
+        return entry
+
+    def remove(self, entry_id: str) -> bool:
+        """Delete the entry and its files; False when there is no such entry."""
+        if not PLAIN_ID.fullmatch(entry_id):
+            return False
+        with self._entry_lock(entry_id):
+            record = self.record_path(entry_id)
+            known = record.is_file()
+            record.unlink(missing_ok=True)
+            _discard(self.entry_folder(entry_id), self.folder)
+        return known
+
+    # -- inside --------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _entry_lock(self, entry_id: str) -> Iterator[None]:
+        locks = self.folder / LOCKS
+        try:
+            locks.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(locks / f"{entry_id}.lock")
+            taken = lock.acquire(LOCK_WAIT_S)
+        except OSError as error:
+            raise self._write_error(error) from error
+        if not taken:
+            raise LocalWriteError(
+                f"The Meshy library entry {entry_id} stayed busy for {LOCK_WAIT_S:g} s (another Blender or "
+                "command is adding or removing it); try again."
+            )
+        with lock:
+            yield
+
+    def _write_record(self, entry: Entry) -> None:
+        text = json.dumps({"version": RECORD_VERSION, "entry": entry.to_dict()})
+        try:
+            handle, temp = tempfile.mkstemp(prefix=f".{entry.id}-", suffix=".tmp", dir=self.folder)
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    out.write(text)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temp, self.record_path(entry.id))
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+        except OSError as error:
+            raise self._write_error(error) from error
+
+    def _write_error(self, error: OSError) -> LocalWriteError:
+        return LocalWriteError(f"Cannot save to the Meshy library in {self.folder}: {outputs.reason(error)}")
+
+    def _read_record(self, entry_id: str) -> Entry | None:
+        path = self.record_path(entry_id)
+        try:
+            with open(path, encoding="utf-8", opener=_no_follow) as handle:
+                data = json.load(handle)
+            entry = Entry.from_dict(data["entry"], self.entry_folder(entry_id))
+            if entry.id != entry_id:
+                raise ValueError(f"record {path.name} holds entry {entry.id!r}")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("Cannot read the Meshy library record %s: %s", path.name, error)
+            return None
+        return entry
+
+    def _rescan(self) -> None:
+        stamps = _record_stamps(self.folder)
+        changed = len(stamps) != len(self._read) or any(entry_id not in stamps for entry_id in self._read)
+        read: dict[str, tuple[RecordStamp, Entry | None]] = {}
+        for entry_id, stamp in stamps.items():
+            known = self._read.get(entry_id)
+            if known is not None and known[0] == stamp:
+                read[entry_id] = known
+            else:
+                read[entry_id] = (stamp, self._read_record(entry_id))
+                changed = True
+        self._read = read
+        if changed:
+            found = [entry for _, entry in read.values() if entry is not None]
+            self._listing = tuple(sorted(found, key=lambda entry: (entry.added_ms, entry.id), reverse=True))
+            self.version += 1
+
+
+def _mtime(folder: Path) -> int | None:
+    try:
+        return os.stat(folder).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _record_stamps(folder: Path) -> dict[str, RecordStamp]:
+    found: dict[str, RecordStamp] = {}
+    try:
+        listing = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    for item in listing:
+        entry_id = item.name.removesuffix(RECORD_SUFFIX)
+        if entry_id == item.name or not PLAIN_ID.fullmatch(entry_id):
+            continue
+        try:
+            stat = item.stat(follow_symlinks=False)
+        except FileNotFoundError:  # removed meanwhile
+            continue
+        found[entry_id] = RecordStamp(stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+def _gather(sources: Mapping[str, Path], staging: Path, under: str) -> dict[str, str]:
+    """Link (or copy) each source into ``staging/under`` as ``<role><suffix>``; role → path in the entry's folder."""
+    placed: dict[str, str] = {}
+    for role, source in sources.items():
+        if not PLAIN_ID.fullmatch(role):
+            raise ValueError(f"library file role {role!r} is not a plain name")
+        relative = Path(under, f"{role}{Path(source).suffix.lower()}")
+        target = staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:  # another disk, or a file system without hard links
+            outputs.copy_file(Path(source), target)
+        placed[role] = relative.as_posix()
+    return placed
+
+
+def _discard(path: Path, library: Path) -> None:
+    """Remove an entry's folder: renamed away first, so nobody sees it half deleted."""
+    if not path.exists():
+        return
+    trash = Path(tempfile.mkdtemp(prefix=".removed-", dir=library))
+    try:
+        os.replace(path, trash / path.name)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
