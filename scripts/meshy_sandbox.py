@@ -49,6 +49,7 @@ from urllib.parse import parse_qs, urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sandbox_assets
 import sandbox_images
+import sandbox_tools
 
 TEST_MODE_KEY = "msy_dummy_api_key_for_test_mode_12345678"
 TEST_MODE_BALANCE = 1_000_000
@@ -139,11 +140,6 @@ def _png(size: int, rgb: tuple[int, int, int]) -> bytes:
     return sandbox_assets.png_bytes(size, size, rgb)
 
 
-@functools.cache
-def _placeholder(fmt: str) -> bytes:
-    return f"Meshy sandbox placeholder: {fmt} files are not generated offline, use the GLB.\n".encode()
-
-
 TEXTURE_COLOURS = {
     "base_color": (176, 118, 72),
     "metallic": (24, 24, 24),
@@ -151,23 +147,16 @@ TEXTURE_COLOURS = {
     "roughness": (200, 200, 200),
 }
 THUMBNAIL_COLOUR = TEXTURE_COLOURS["base_color"]
-DEFAULT_FORMATS = ("glb", "fbx", "obj", "usdz")
+#: Meshy's default formats that the sandbox writes for real (FBX and USDZ it cannot: never advertised).
+DEFAULT_FORMATS = ("glb", "obj")
 MODEL_FORMATS = frozenset({"glb", "obj", "fbx", "stl", "usdz", "3mf"})
 BASIC_CLIPS = ("walking", "running")
-# post_process operation -> (result key, file name)
-PROCESSED = {
-    "change_fps": ("processed_animation_fps_fbx_url", "animation_fps.fbx"),
-    "fbx2usdz": ("processed_usdz_url", "animation.usdz"),
-    "extract_armature": ("processed_armature_fbx_url", "armature.fbx"),
-}
+#: post_process operations accepted; their FBX/USDZ outputs are not written offline, so not advertised.
+PROCESSED = frozenset({"change_fps", "fbx2usdz", "extract_armature"})
 
 
 def _glb_asset(source: Callable[[], bytes]) -> Asset:
     return Asset(GLB_TYPE, source)
-
-
-def _other_asset(file: str) -> Asset:
-    return Asset("application/octet-stream", functools.partial(_placeholder, file.rsplit(".", 1)[-1]))
 
 
 def _png_asset(size: int, rgb: tuple[int, int, int]) -> Asset:
@@ -437,6 +426,17 @@ RESOURCES = (
     Resource("retexture", "v1", "mesh", _validate_retexture, _fixed(10), "retexture"),
     Resource("remesh", "v1", "mesh", _validate_remesh, _fixed(5), "remesh"),
     *(
+        Resource(
+            name,
+            "v1",
+            "tool",
+            sandbox_tools.validator(name, bad_request, check_model, _decode_data_uri),
+            sandbox_tools.cost(name),
+            name,
+        )
+        for name in sandbox_tools.TOOLS
+    ),
+    *(
         Resource(name, "v1", "image", validate, sandbox_images.cost(name), name)
         for name, validate in (
             (sandbox_images.TEXT_TO_IMAGE, _validate_text_to_image),
@@ -447,7 +447,7 @@ RESOURCES = (
 RESOURCES_BY_PATH = {resource.path: resource for resource in RESOURCES}
 MESH_TYPES = frozenset(
     {"text-to-3d-preview", "text-to-3d-refine", "image-to-3d", "multi-image-to-3d", "retexture", "remesh"}
-)
+).union(sandbox_tools.TASK_TYPES)
 ROUTE = re.compile(r"(/openapi/v[12]/[a-z0-9-]+)(?:/([^/]+)(/stream)?)?")
 
 
@@ -526,39 +526,32 @@ def _texture_maps(task: TaskRecord) -> list[str]:
 
 def _formats(task: TaskRecord) -> list[str]:
     default = ["glb"] if task.type == "remesh" else list(DEFAULT_FORMATS)
-    return list(task.body.get("target_formats") or default)
+    asked = task.body.get("target_formats") or default
+    return [fmt for fmt in dict.fromkeys(asked) if fmt in sandbox_tools.WRITTEN_FORMATS]  # as Meshy: made ones only
 
 
 def asset_files(task: TaskRecord) -> dict[str, Asset]:
     """Every file a SUCCEEDED task offers, by the file name used in its signed URLs."""
     if task.resource.family == "rig":
-        files = {"rigged.glb": _glb_asset(_rigged), "rigged.fbx": _other_asset("rigged.fbx")}
+        files = {"rigged.glb": _glb_asset(_rigged)}
         for clip in BASIC_CLIPS:
             clip_glb = _glb_asset(functools.partial(_animation, clip))
             files.update({f"{clip}.glb": clip_glb, f"{clip}_armature.glb": clip_glb})
-            files[f"{clip}.fbx"] = _other_asset(f"{clip}.fbx")
         return files
     if task.resource.family == "animation":
         action = _glb_asset(functools.partial(_animation, f"action_{task.body['action_id']}"))
-        files = {"animation.glb": action, "animation.fbx": _other_asset("animation.fbx")}
-        files.update({file: _other_asset(file) for file in _processed(task).values()})
-        return files
+        return {"animation.glb": action}
     if task.resource.family == "image":
         return {name: Asset("image/png", picture) for name, picture in sandbox_images.pictures(task.body).items()}
+    if task.resource.family == "tool":
+        return {name: Asset(*made) for name, made in sandbox_tools.files(task.type, task.body).items()}
     files = {"thumbnail.png": _png_asset(128, THUMBNAIL_COLOUR)}
     files.update({f"{name}.png": _png_asset(256, TEXTURE_COLOURS[name]) for name in _texture_maps(task)})
     for fmt in _formats(task):
-        name = f"model.{fmt}"
-        files[name] = _glb_asset(functools.partial(_textured_glb, _pbr(task))) if fmt == "glb" else _other_asset(name)
+        glb = fmt == "glb"
+        made = functools.partial(_textured_glb, _pbr(task)) if glb else functools.partial(sandbox_tools.vase_file, fmt)
+        files[f"model.{fmt}"] = Asset(sandbox_tools.CONTENT_TYPES[fmt], made)
     return files
-
-
-def _processed(task: TaskRecord) -> dict[str, str]:
-    post = task.body.get("post_process")
-    if not isinstance(post, dict):
-        return {}
-    key, file = PROCESSED[post["operation_type"]]
-    return {key: file}
 
 
 def render(task: TaskRecord, phase: Phase, link: Callable[[str], str]) -> dict[str, Any]:
@@ -587,6 +580,8 @@ def render(task: TaskRecord, phase: Phase, link: Callable[[str], str]) -> dict[s
         obj["result"] = _animation_result(task, link) if done else None
     elif family == "image":
         obj.update(sandbox_images.fields(task.body, done, link))
+    elif family == "tool":
+        obj.update(sandbox_tools.fields(task.type, task.body, done, link))
     else:
         obj.update(_mesh_fields(task, done, link))
     return obj
@@ -596,19 +591,15 @@ def _rig_result(link: Callable[[str], str]) -> dict[str, Any]:
     basic: dict[str, str] = {}
     for clip in BASIC_CLIPS:
         basic[f"{clip}_glb_url"] = link(f"{clip}.glb")
-        basic[f"{clip}_fbx_url"] = link(f"{clip}.fbx")
         basic[f"{clip}_armature_glb_url"] = link(f"{clip}_armature.glb")
     return {
         "rigged_character_glb_url": link("rigged.glb"),
-        "rigged_character_fbx_url": link("rigged.fbx"),
         "basic_animations": basic,
     }
 
 
 def _animation_result(task: TaskRecord, link: Callable[[str], str]) -> dict[str, Any]:
-    result = {"animation_glb_url": link("animation.glb"), "animation_fbx_url": link("animation.fbx")}
-    result.update({key: link(file) for key, file in _processed(task).items()})
-    return result
+    return {"animation_glb_url": link("animation.glb")}
 
 
 def _mesh_fields(task: TaskRecord, done: bool, link: Callable[[str], str]) -> dict[str, Any]:
