@@ -7,6 +7,7 @@ package directly falls back to Blender's user data directory, or the temporary f
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -20,6 +21,9 @@ from ..jobs.model import Job
 PACKAGE = (__package__ or "meshy_blender").rsplit(".", 1)[0]
 
 JOBS_DIR = "jobs"
+LIBRARY_DIR = "library"
+#: Puts the library elsewhere (a farm's shared drive), for the sidebar and the command alike.
+LIBRARY_DIR_VARIABLE = "MESHY_LIBRARY_DIR"
 LEGACY_LEDGER_NAME = "jobs.json"
 CREDENTIALS_NAME = "credentials.json"
 
@@ -51,6 +55,29 @@ def jobs_dir() -> Path:
     Not created here: the store makes it on its first write, and says so when it cannot.
     """
     return user_dir(create=False) / JOBS_DIR
+
+
+def library_dir() -> Path:
+    """The artist's library (:mod:`..library`): beside the job store, so a job's removal leaves it.
+
+    ``MESHY_LIBRARY_DIR`` overrides it. Not created here: the library makes it on its first entry.
+    """
+    chosen = os.environ.get(LIBRARY_DIR_VARIABLE, "").strip()
+    if chosen:
+        return Path(chosen).expanduser()
+    installed = None if is_extension() else _installed_extension_dir()
+    return (installed or user_dir(create=False)) / LIBRARY_DIR
+
+
+def _installed_extension_dir() -> Path | None:
+    """The user folder of the add-on installed as an extension, seen from ``python -m meshy_blender``.
+
+    The command run with the pip ``bpy`` module is not the extension, but it shares the
+    artist's library with the sidebar when the extension is installed for this user.
+    """
+    base = bpy.utils.user_resource("EXTENSIONS", path=".user")
+    found = sorted(Path(base).glob(f"*/{PACKAGE}")) if base else []
+    return next((path for path in found if path.is_dir()), None)
 
 
 def legacy_ledger_path() -> Path:

@@ -20,6 +20,7 @@ from ..api.errors import AuthenticationError, OfflineError
 from ..jobs.manager import MAX_FINISHED_KEPT, JobManager
 from ..jobs.runner import RunSettings
 from ..jobs.store import JobStore
+from ..library import Library
 
 if TYPE_CHECKING:
     from ..api.client import MeshyClient
@@ -35,9 +36,16 @@ class Config:
     #: The job store's folder (None: jobs are kept in memory only), and a 0.1 ledger file to take jobs from.
     jobs_dir: Path | None = None
     legacy_ledger: Path | None = None
+    #: The artist's library every finished result is kept in (None: not kept), and what to call their source.
+    library_dir: Path | None = None
+    library_source: str = "sidebar"
     concurrency: int = 10
     #: Place imported models at the 3D cursor (else at the world origin).
     place_at_cursor: bool = True
+    #: How an import is placed there ("CURSOR", "GROUND", "PROXY") and its height in metres (0: as made); see
+    #: ``scene/placement.py``.
+    placement: str = "CURSOR"
+    target_height: float = 0.0
     #: Finished jobs the ledger keeps (None: every one).
     keep_finished: int | None = MAX_FINISHED_KEPT
     settings: RunSettings = field(default_factory=RunSettings)
@@ -103,7 +111,14 @@ def configure(config: Config) -> JobManager:
         _manager.download_dir = config.download_dir
         _manager.concurrency = config.concurrency
         _manager.settings = config.settings
+    if _library_folder(_manager) != config.library_dir:
+        _manager.library = Library(config.library_dir) if config.library_dir else None
+    _manager.library_source = config.library_source
     return _manager
+
+
+def _library_folder(manager: JobManager) -> Path | None:
+    return manager.library.folder if manager.library is not None else None
 
 
 def _store_folder(manager: JobManager) -> Path | None:
@@ -122,6 +137,11 @@ def current_config() -> Config | None:
 
 def current_manager() -> JobManager | None:
     return _manager
+
+
+def current_library() -> Library | None:
+    """The live manager's library (its cache shared with whoever reads it), or None before the first configure."""
+    return _manager.library if _manager is not None else None
 
 
 def shutdown(timeout: float = 2.0) -> bool:

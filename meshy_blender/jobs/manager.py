@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..api.errors import EXIT_TASK_FAILED, CancelledError, LocalWriteError, MeshyError
+from ..library import Library, record_result
 from .job_book import JobBook
 from .model import FileRef, Job, JobState
 from .ownership import JobInUseError
@@ -44,6 +45,7 @@ from .store import JobStore
 
 if TYPE_CHECKING:
     from ..api.client import MeshyClient
+    from ..api.tasks import Task
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ class JobManager:
         concurrency: int = 10,
         settings: RunSettings | None = None,
         keep_finished: int | None = MAX_FINISHED_KEPT,
+        library: Library | None = None,
+        library_source: str = "sidebar",
     ) -> None:
         self.client_factory = client_factory
         self.download_dir = Path(download_dir)
@@ -74,6 +78,9 @@ class JobManager:
         self.settings = settings or RunSettings()
         #: Finished jobs kept in the store (None: all, as a batch needs to know every asset it made).
         self.keep_finished = keep_finished
+        #: Where every finished result is kept (None: nowhere), and where this manager's jobs come from.
+        self.library = library
+        self.library_source = library_source
         self.version = 0
         self.news = 0
         self._changes = threading.Condition(threading.Lock())  # not the default RLock: workers take it per SSE frame
@@ -144,6 +151,7 @@ class JobManager:
         if job.state is not JobState.READY or not job.files.get("model"):
             raise ValueError("add_ready takes a READY job with a downloaded model")
         self.book.add(job)
+        self._keep_result(job, None)
         self._changed(job, persist=True)
         self._offer(job.id)
         self._start_scanner()
@@ -437,6 +445,7 @@ class JobManager:
             checkpoint=lambda: self._checkpoint(job),
             claimed_task_ids=self.book.task_ids,
             settings=self.settings,
+            on_result=lambda job, task: self._keep_result(job, task, client, cancel),
         )
         try:
             runner.run()
@@ -448,6 +457,13 @@ class JobManager:
             return
         if job.state is JobState.READY:
             self._offer(job.id)
+
+    def _keep_result(
+        self, job: Job, task: Task | None, client: MeshyClient | None = None, cancel: threading.Event | None = None
+    ) -> None:
+        """Keep the downloaded result in the library (once; never fails the job)."""
+        if self.library is not None:
+            record_result(self.library, job, task, source=self.library_source, client=client, cancel=cancel)
 
     def _finish_canceled(self, job: Job) -> None:
         job.state = JobState.CANCELED

@@ -81,6 +81,9 @@ class JobRunner:
         checkpoint: Callable[[], None],
         claimed_task_ids: Callable[[], Collection[str]],
         settings: RunSettings,
+        #: Called on this thread once the result's files are downloaded, before the job is READY or DONE,
+        #: with the final task as Meshy last described it (the library keeps the result: see ``library``).
+        on_result: Callable[[Job, Task], None] | None = None,
     ) -> None:
         self.client = client
         self.job = job
@@ -90,6 +93,7 @@ class JobRunner:
         self.checkpoint = checkpoint
         self.claimed_task_ids = claimed_task_ids
         self.settings = settings
+        self.on_result = on_result
         self._final_task: Task | None = None
         #: When the current stretch of connection problems began (None: Meshy is answering).
         self._trouble_since: float | None = None
@@ -107,6 +111,8 @@ class JobRunner:
                     self._create(stage)
                 self._final_task = self._watch(stage)
             self._download_results()
+            if self.on_result is not None and self._final_task is not None:
+                self.on_result(self.job, self._final_task)
             self._set_state(JobState.READY if self.job.import_result else JobState.DONE, "")
         except CancelledError:
             raise  # the manager decides: user cancel or shutdown
@@ -272,6 +278,7 @@ class JobRunner:
                 raise outputs.write_failed(dest, outputs.reason(error)) from error
             self.job.files[role] = str(dest)
             self.notify(True)
+        self._final_task = task  # with the links that worked, for :attr:`on_result`
 
     def _targets(self, task: Task) -> dict[str, str]:
         if task.expired(int(time.time() * 1000)):

@@ -137,6 +137,7 @@ class BatchPlan:
             blend_path=self.out_dir / BATCH_BLEND,
             layout=True,
             trust_existing_glb=True,
+            source="batch",
         )
         targets = [
             Target(name=asset.name, make_job=asset.job, after=asset.rig_of, glb_path=self.out_dir / f"{asset.name}.glb")

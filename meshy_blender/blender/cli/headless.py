@@ -68,6 +68,8 @@ class Workspace:
     #: (The manager forgets finished jobs beyond a few hundred; the GLB is only ever
     #: written once its job finished, so it proves the asset was made.)
     trust_existing_glb: bool = False
+    #: What the results' library entries say they came from ("command", "batch").
+    source: str = "command"
 
 
 def exit_code_of(job: Job) -> int:
@@ -110,6 +112,7 @@ class HeadlessRun:
             download_dir=workspace.download_dir,
             jobs_dir=workspace.jobs_dir,
             legacy_ledger=workspace.legacy_ledger,
+            library_source=workspace.source,
             concurrency=concurrency,
             keep_finished=None,  # a batch must remember every asset it made, however many
             settings=RunSettings(task_timeout=timeout),

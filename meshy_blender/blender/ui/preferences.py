@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import bpy
-from bpy.props import BoolProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from ...api.errors import MeshyError, OfflineError
 from ...api.urls import require_secure_url
@@ -77,6 +77,30 @@ class MeshyPreferences(bpy.types.AddonPreferences):
     place_at_cursor: BoolProperty(
         name="Place at 3D cursor", default=True, description="Put new models at the 3D cursor, else at the origin"
     )
+    placement: EnumProperty(
+        name="Placement",
+        description="Where a new model goes when it is imported",
+        items=[
+            ("CURSOR", "At the cursor", "The model's origin at the 3D cursor (or the world origin), as Meshy made it"),
+            ("GROUND", "On the ground", "At the cursor, its lowest point at the cursor's height"),
+            (
+                "PROXY",
+                "Replace the selected proxy",
+                "In place of the object selected when the job was asked: its location, rotation and collection, "
+                "scaled to fit its box; the proxy is hidden, not deleted",
+            ),
+        ],
+        default="CURSOR",
+    )
+    target_height: FloatProperty(
+        name="Height",
+        description="Scale each new model to this real-world height; 0 keeps the size Meshy made it",
+        default=0.0,
+        min=0.0,
+        soft_max=100.0,
+        subtype="DISTANCE",
+        unit="LENGTH",
+    )
     bridge_port: IntProperty(
         name="Bridge port",
         default=DEFAULT_PORT,
@@ -113,6 +137,8 @@ class MeshyPreferences(bpy.types.AddonPreferences):
         col.prop(self, "concurrency")
         col.prop(self, "use_sse")
         col.prop(self, "place_at_cursor")
+        col.prop(self, "placement")
+        col.prop(self, "target_height")
         col.separator()
         col.label(text="Meshy Bridge (Send to Blender from the Meshy web app)")
         col.prop(self, "bridge_port")
@@ -192,8 +218,11 @@ def config(context: bpy.types.Context) -> session.Config:
         download_dir=download_dir(context),
         jobs_dir=paths.jobs_dir(),
         legacy_ledger=paths.legacy_ledger_path(),
+        library_dir=paths.library_dir(),
         concurrency=prefs.concurrency,
         place_at_cursor=prefs.place_at_cursor,
+        placement=prefs.placement,
+        target_height=prefs.target_height,
         settings=RunSettings(use_sse=prefs.use_sse),
     )
 

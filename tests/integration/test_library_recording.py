@@ -1,0 +1,126 @@
+"""Every finished result lands in the library once, with its thumbnail and maps, and outlives its job."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from meshy_blender.api.client import MeshyClient
+from meshy_blender.api.glb_safety import is_valid_glb
+from meshy_blender.bridge.handover import bridge_job
+from meshy_blender.bridge.messages import ReceivedModel
+from meshy_blender.jobs import plans
+from meshy_blender.jobs.manager import JobManager
+from meshy_blender.jobs.model import Job, JobState
+from meshy_blender.jobs.runner import RunSettings
+from meshy_blender.jobs.store import JobStore
+from meshy_blender.library import Library
+
+FAST = RunSettings(poll_interval=0.1, backoff_base=0.05, backoff_max=0.2, task_timeout=30.0)
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def make_manager(sandbox, paid_key, tmp_path) -> Iterator:
+    managers: list[JobManager] = []
+
+    def make(source: str = "sidebar") -> JobManager:
+        manager = JobManager(
+            lambda: MeshyClient(paid_key, sandbox.url),
+            download_dir=tmp_path / "downloads",
+            store=JobStore(tmp_path / "jobs"),
+            settings=FAST,
+            library=Library(tmp_path / "library"),
+            library_source=source,
+        )
+        managers.append(manager)
+        return manager
+
+    sandbox.configure(task_seconds=0.2)
+    yield make
+    for manager in managers:
+        manager.shutdown(2.0)
+
+
+def _finish(manager: JobManager, job: Job) -> Job:
+    job.import_result = False
+    manager.submit(job)
+    deadline = time.monotonic() + 30
+    while not manager.all_final([job.id]):
+        assert time.monotonic() < deadline, job.message
+        time.sleep(0.05)
+    assert job.state is JobState.DONE, job.error
+    return job
+
+
+def test_a_refined_result_is_kept_with_its_chain_thumbnail_maps_and_credits(make_manager, tmp_path) -> None:
+    manager = make_manager()
+    job = _finish(manager, plans.text_job("a wooden chair", refine=True, refine_options={"enable_pbr": True}))
+    entries = Library(tmp_path / "library").entries()  # a fresh reader: what another Blender sees
+    assert [entry.id for entry in entries] == [job.final_task_id]
+    entry = entries[0]
+    assert entry.task_ids == [stage.task_id for stage in job.stages]
+    assert (entry.kind, entry.name, entry.prompt, entry.source) == ("text-to-3d", job.name, "a wooden chair", "sidebar")
+    assert entry.consumed_credits == job.consumed_credits > 0
+    assert entry.options["enable_pbr"] is True
+    assert entry.model_path is not None and is_valid_glb(entry.model_path)
+    assert entry.thumbnail_path is not None and entry.thumbnail_path.read_bytes().startswith(PNG_MAGIC)
+    assert {"base_color", "normal", "metallic", "roughness"} <= set(entry.texture_paths)
+    assert all(path.read_bytes().startswith(PNG_MAGIC) for path in entry.texture_paths.values())
+    assert entry.created_ms <= entry.finished_ms
+
+
+def test_the_entry_outlives_its_job(make_manager, tmp_path) -> None:
+    manager = make_manager()
+    job = _finish(manager, plans.text_job("a lamp"))
+    manager.forget(job.id)
+    assert manager.shutdown(5.0)  # the writer deletes the record before it stops
+    for path in job.files.values():
+        Path(path).unlink()
+    assert not (tmp_path / "jobs" / f"{job.id}.json").exists()
+    entries = Library(tmp_path / "library").entries()
+    assert len(entries) == 1 and entries[0].model_path is not None and is_valid_glb(entries[0].model_path)
+
+
+def test_a_rig_keeps_its_clips_and_a_task_browser_import_of_a_kept_task_adds_nothing(make_manager, tmp_path) -> None:
+    manager = make_manager()
+    preview = _finish(manager, plans.text_job("a knight"))
+    rig = _finish(manager, plans.rig_job(input_task_id=preview.final_task_id))
+    library = Library(tmp_path / "library")
+    entry = library.get(rig.final_task_id)
+    assert entry is not None and entry.kind == "rigging"
+    assert preview.final_task_id in entry.task_ids
+    assert {"model", "walking", "running"} <= set(entry.files)
+    again = _finish(manager, plans.existing_task_job(preview.stages[-1].kind, preview.final_task_id, name="again"))
+    assert again.final_task_id == preview.final_task_id
+    assert len(library.entries()) == 2
+
+
+def test_a_task_browser_import_is_recorded_as_such(make_manager, tmp_path) -> None:
+    made = _finish(make_manager(source="command"), plans.text_job("a crate"))
+    Library(tmp_path / "library").remove(made.final_task_id)
+    browser = make_manager()
+    _finish(browser, plans.existing_task_job(made.stages[-1].kind, made.final_task_id, name="crate"))
+    entry = Library(tmp_path / "library").get(made.final_task_id)
+    assert entry is not None and entry.source == "task-browser" and entry.consumed_credits is not None
+
+
+def test_a_thumbnail_that_cannot_be_fetched_leaves_the_entry_without_one(sandbox, make_manager, tmp_path) -> None:
+    sandbox.fault(r"thumbnail\.png", "status", status=404, times=-1)
+    job = _finish(make_manager(), plans.text_job("a vase"))
+    entry = Library(tmp_path / "library").get(job.final_task_id)
+    assert entry is not None and entry.thumbnail_path is None
+    assert entry.model_path is not None and is_valid_glb(entry.model_path)
+
+
+def test_a_bridge_model_is_kept(make_manager, tmp_path) -> None:
+    manager = make_manager()
+    made = _finish(manager, plans.text_job("a teapot"))
+    received = ReceivedModel(id="webapp0001", name="Teapot", path=Path(made.files["model"]))
+    manager.add_ready(bridge_job(received))
+    entry = Library(tmp_path / "library").get("webapp0001")
+    assert entry is not None and (entry.kind, entry.source, entry.name) == ("bridge", "bridge", "Teapot")
+    assert entry.model_path is not None and is_valid_glb(entry.model_path)
