@@ -115,9 +115,9 @@ def _picture(view: str, ratio: tuple[int, int], hue: bytes, pose: str) -> bytes:
     across, down = ratio
     scale = LONG_SIDE / max(across, down)
     width, height = max(1, round(across * scale)), max(1, round(down * scale))
-    body_colour = tuple(64 + channel // 2 for channel in hue)
     shade = {"front": 1.0, "right": 0.8, "back": 0.6, "left": 0.7}[view]
-    colour = tuple(int(channel * shade) for channel in body_colour)
+    red, green, blue = (int((64 + channel // 2) * shade) for channel in hue)
+    colour = (red, green, blue)
     half_width = {"front": 0.18, "back": 0.18, "right": 0.09, "left": 0.09}[view]
     arms = 0.42 if pose == "t-pose" else 0.3
     marker_x = {"front": 0.5, "right": 0.62, "back": -1.0, "left": 0.38}[view]

@@ -7,9 +7,9 @@ Meshy refuses ``aspect_ratio`` with ``generate_multi_view``), ``reference_image_
 (image-to-image: 1 to :data:`MAX_REFERENCE_IMAGES`). The result's pictures are the task's
 ``image_urls``; a finished task chains into Image or Multi-image to 3D by ``input_task_id``.
 
-The image models and their prices are here, in one table, until the model catalogue
-serves them. A model id not in the table is sent as given (Meshy decides), priced like
-the dearest known model so an estimate never comes out low.
+The image models, their default and their prices are the model catalogue's
+(``data/models.json``, endpoints ``text-to-image`` and ``image-to-image``); a model id it
+does not know is sent as given (Meshy decides).
 
 Downloaded pictures are untrusted bytes: :func:`check_png` reads a PNG's signature, its
 header and its chunk layout up to ``IEND`` (no pixel is decoded) before anything shows it.
@@ -19,23 +19,15 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from . import catalogue
 from .errors import DownloadError
 from .tasks import TaskKind
 
 IMAGE_KINDS = (TaskKind.TEXT_TO_IMAGE, TaskKind.IMAGE_TO_IMAGE)
-#: Credits per request by model: (text to image, image to image).
-IMAGE_MODEL_CREDITS: dict[str, tuple[int, int]] = {
-    "nano-banana": (3, 3),
-    "nano-banana-2": (6, 6),
-    "nano-banana-pro": (9, 9),
-    "gpt-image-2": (9, 12),
-}
-IMAGE_MODELS = tuple(IMAGE_MODEL_CREDITS)
-DEFAULT_IMAGE_MODEL = "nano-banana"
+#: The catalogue's endpoint that lists the image models (both image endpoints offer the same).
+MODELS_ENDPOINT = "text-to-image"
 ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4")
 #: Ratios only the GPT Image models draw.
 GPT_IMAGE_RATIOS = ("3:2", "2:3")
@@ -50,12 +42,14 @@ MAX_PNG_BYTES = 64 * 1024 * 1024
 MAX_PNG_SIDE = 8192
 
 
-def image_credits(kind: TaskKind, body: Mapping[str, Any]) -> int:
-    """Credits Meshy charges for one text-to-image or image-to-image request."""
-    model = str(body.get("ai_model") or DEFAULT_IMAGE_MODEL)
-    dearest = max(IMAGE_MODEL_CREDITS.values(), key=lambda prices: prices[1])
-    prices = IMAGE_MODEL_CREDITS.get(model, dearest)
-    return prices[0] if kind is TaskKind.TEXT_TO_IMAGE else prices[1]
+def default_model() -> str:
+    """The image model used when none is chosen."""
+    return catalogue.load().default_model(MODELS_ENDPOINT)
+
+
+def model_ids() -> list[str]:
+    """The image models a menu offers, in Meshy's order (retired ones left out)."""
+    return [model.id for model in catalogue.load().offered(MODELS_ENDPOINT)]
 
 
 def draws_ratio(model: str, ratio: str) -> bool:

@@ -353,7 +353,7 @@ def _model_id(field: str, value: Any) -> str:
     Retired models are refused by the catalogue (see :func:`_model_rules`), not here.
     """
     if not isinstance(value, str) or not value.strip() or not value.strip().isprintable():
-        raise _fail(f"'{field}' must name a Meshy model, e.g. 'latest' or {concept.DEFAULT_IMAGE_MODEL!r}.", field)
+        raise _fail(f"'{field}' must name a Meshy model, e.g. 'latest' or {concept.default_model()!r}.", field)
     return value.strip()
 
 
@@ -550,7 +550,7 @@ def _texturing_needs_texture(body: Mapping[str, Any]) -> None:
 
 
 def _concept_rules(kind: TaskKind, body: Mapping[str, Any]) -> None:
-    _require(body, "ai_model", f"{kind.label} needs 'ai_model', e.g. {concept.DEFAULT_IMAGE_MODEL!r}.")
+    _require(body, "ai_model", f"{kind.label} needs 'ai_model', e.g. {concept.default_model()!r}.")
     _require(body, "prompt", f"{kind.label} needs a 'prompt' describing the picture.")
     if kind is TaskKind.IMAGE_TO_IMAGE:
         _require(

@@ -21,13 +21,28 @@ from ..jobs.model import Job
 from . import bridge_glue, pump, session
 from .cli import command as cli
 from .scene import file_identity
-from .ui import bridge_ui, calls, diagnostics_ui, icons, operators, operators_jobs, panels, preferences, properties
+from .ui import (
+    bridge_ui,
+    calls,
+    concept_ops,
+    concept_panel,
+    concept_props,
+    diagnostics_ui,
+    icons,
+    operators,
+    operators_jobs,
+    panels,
+    preferences,
+    properties,
+)
 
 CLASSES = (
     preferences.MeshyPreferences,
     *operators.CLASSES,
     *operators_jobs.CLASSES,
     *panels.CLASSES,
+    *concept_ops.CLASSES,
+    *concept_panel.CLASSES,
     *bridge_ui.CLASSES,
     *diagnostics_ui.CLASSES,
 )
@@ -71,6 +86,7 @@ HANDLERS = (
 
 def register() -> None:
     properties.register()
+    concept_props.register()
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     preferences.move_key_out_of_preferences(bpy.context)
@@ -94,4 +110,5 @@ def unregister() -> None:
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
     icons.free()
+    concept_props.unregister()
     properties.unregister()

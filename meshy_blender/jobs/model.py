@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..api.images import IMAGE_KINDS
 from ..api.tasks import TaskKind
 
 
@@ -121,7 +122,7 @@ class Job:
     #: The headless command's exit code for this job's error (see api.errors), 0 while none.
     exit_code: int = 0
     download_fraction: float = 0.0
-    #: Downloaded files by role: "model", and for a rig "walking", "running".
+    #: Downloaded files by role: "model", and for a rig "walking", "running"; concept pictures "image_1"….
     files: dict[str, str] = field(default_factory=dict)
     imported_objects: list[str] = field(default_factory=list)
     #: The .blend the job was asked from; its result is imported only there (see :meth:`belongs_to`).
@@ -131,9 +132,15 @@ class Job:
     import_unsaved: bool = False
 
     @property
+    def makes_images(self) -> bool:
+        """Whether the job's result is concept pictures (PNGs kept in its folder), not a model to import."""
+        return bool(self.stages) and self.stages[-1].kind in IMAGE_KINDS
+
+    @property
     def files_on_disk(self) -> bool:
-        """Whether the model (and every other downloaded file) is still where it was downloaded."""
-        return "model" in self.files and all(Path(path).is_file() for path in self.files.values())
+        """Whether the model or pictures (and every other downloaded file) are still where they were downloaded."""
+        main = bool(self.files) if self.makes_images else "model" in self.files
+        return main and all(Path(path).is_file() for path in self.files.values())
 
     @property
     def file(self) -> FileRef:

@@ -80,7 +80,7 @@ def concept_job(
     prompt: str, *, references: Sequence[str | Path] = (), options: dict[str, Any] | None = None, name: str = ""
 ) -> Job:
     """Concept pictures: Text to image, or Image to image with reference pictures; none is imported."""
-    body: dict[str, Any] = {"prompt": prompt, "ai_model": concept.DEFAULT_IMAGE_MODEL, **(options or {})}
+    body: dict[str, Any] = {"prompt": prompt, "ai_model": concept.default_model(), **(options or {})}
     kind = TaskKind.TEXT_TO_IMAGE
     if references:
         kind = TaskKind.IMAGE_TO_IMAGE

@@ -34,7 +34,8 @@ from ..api.errors import (
     ServerError,
 )
 from ..api.glb_safety import is_valid_glb
-from ..api.tasks import Task
+from ..api.images import MAX_PNG_BYTES, check_png, is_valid_png
+from ..api.tasks import Task, expired_message
 from . import outputs
 from .model import Job, JobState, Stage
 from .recovery import find_created_task
@@ -263,13 +264,15 @@ class JobRunner:
     def _download_results(self) -> None:
         stage = self.job.stages[-1]
         task = self._final_task
-        if task is None or not task.glb_url:  # not seen yet, or seen without its files: ask again
+        pictures = self.job.makes_images
+        if task is None or not (task.image_urls if pictures else task.glb_url):  # not seen, or seen without files
             task = self.client.get_task(stage.kind, stage.task_id)
         targets = self._targets(task)
-        self._set_state(JobState.DOWNLOADING, "Downloading the model…")
+        what = f"{len(targets)} pictures" if pictures else "the model"
+        self._set_state(JobState.DOWNLOADING, f"Downloading {what}…")
         for role in targets:
-            dest = self.job_dir / f"{role}.glb"
-            if dest.is_file() and is_valid_glb(dest):
+            dest = self.job_dir / (f"{role}.png" if pictures else f"{role}.glb")
+            if dest.is_file() and (is_valid_png(dest) if pictures else is_valid_glb(dest)):
                 self.job.files[role] = str(dest)
                 continue
             try:
@@ -282,27 +285,34 @@ class JobRunner:
 
     def _targets(self, task: Task) -> dict[str, str]:
         if task.expired(int(time.time() * 1000)):
-            raise ResultExpiredError(
-                f"The result of Meshy task {task.id} has expired (Meshy keeps results for 3 days): only generating "
-                "it again, which costs credits, can bring it back."
-            )
+            raise ResultExpiredError(expired_message(task))
+        if self.job.makes_images:
+            if not task.image_urls:
+                raise DownloadError(f"Meshy finished task {task.id} but gave no pictures to download.")
+            return {f"image_{number}": url for number, url in enumerate(task.image_urls, 1)}
         if not task.glb_url:
             raise DownloadError(f"Meshy finished task {task.id} but gave no GLB model to download.")
-        return {"model": task.glb_url, **task.animation_glb_urls}
+        kept = {"pre_remeshed": task.pre_remeshed_glb_url} if task.pre_remeshed_glb_url else {}
+        return {"model": task.glb_url, **task.animation_glb_urls, **kept}
 
     def _download_one(self, stage: Stage, task: Task, role: str, dest: Path) -> Task:
         """Download one file, renewing expired URLs and retrying broken transfers."""
         attempt = 0
         while True:
             url = self._targets(task)[role]
+            pictures = self.job.makes_images
+            limit = self.settings.max_download_bytes
             try:
                 self.client.download(
                     url,
                     dest,
                     progress=self._on_download_progress,
                     cancel=self.cancel,
-                    max_bytes=self.settings.max_download_bytes,
+                    max_bytes=min(limit, MAX_PNG_BYTES) if pictures else limit,
+                    expect_glb=not pictures,
                 )
+                if pictures:
+                    _keep_png(dest)
                 return task
             except AssetExpiredError:
                 if attempt >= 3:
@@ -319,3 +329,12 @@ class JobRunner:
     def _on_download_progress(self, done: int, total: int | None) -> None:
         self.job.download_fraction = done / total if total else 0.0
         self.notify(False)
+
+
+def _keep_png(path: Path) -> None:
+    """Keep a downloaded picture only when it is a whole, plausible PNG (DownloadError, and it is gone, if not)."""
+    try:
+        check_png(path)
+    except DownloadError:
+        path.unlink(missing_ok=True)
+        raise

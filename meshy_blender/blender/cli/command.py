@@ -199,7 +199,7 @@ def _dispatch(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool
         from .assemble import assemble
 
         return assemble(args, reporter)
-    if args.command in ("batch", *specs.KINDS):
+    if args.command in ("batch", *specs.KINDS, *specs.IMAGE_KINDS):
         from . import generate as cli_generate
 
         plan = cli_generate.plan(args)  # all input checked before the key, the network or the scene

@@ -108,7 +108,9 @@ class SinglePlan:
             reporter.error(target.reason, exit_code=target.exit_code, name=target.name)
             return target.exit_code
         credits = target.job.consumed_credits if target.job else 0
-        reporter.say(f"Saved {self.output} ({credits} credits)")
+        pictures = target.job is not None and target.job.makes_images
+        saved = f"{len(target.job.files)} pictures in {self.output.parent}" if target.job and pictures else self.output
+        reporter.say(f"Saved {saved} ({credits} credits)")
         return EXIT_OK
 
 
@@ -216,9 +218,23 @@ def plan(args: argparse.Namespace) -> SinglePlan | BatchPlan:
             max_credits=args.max_credits,
         )
     output = Path(args.output).expanduser().resolve()
+    if args.command in specs.IMAGE_KINDS:
+        return _pictures_plan(args, output)
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise ValidationError(f"-o must name a .blend or .glb file (got {output.name}).", field="output")
     values = specs.resolve_files(cli_args.request_values(args), Path.cwd())
     job = specs.build_job(args.command, values)
     job.import_result = output.suffix.lower() == ".blend"
     return SinglePlan(job=job, output=output, timeout=args.timeout, wait=args.wait_for_output)
+
+
+def _pictures_plan(args: argparse.Namespace, folder: Path) -> SinglePlan:
+    """Concept pictures: ``-o`` is a folder, and they go into it as ``<name>-1.png`` …"""
+    if folder.suffix.lower() in OUTPUT_SUFFIXES or folder.is_file():
+        raise ValidationError(
+            f"-o names the folder the pictures go into, not a file (got {folder.name}).", field="output"
+        )
+    values = specs.resolve_files(cli_args.request_values(args), Path.cwd())
+    job = specs.build_job(args.command, values)
+    stem = "-".join(job.name.lower().split()) or "concept"
+    return SinglePlan(job=job, output=folder / f"{stem}.png", timeout=args.timeout, wait=args.wait_for_output)

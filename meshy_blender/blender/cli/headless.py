@@ -82,12 +82,15 @@ def exit_code_of(job: Job) -> int:
 def publish(job: Job, dest: Path) -> list[Path]:
     """Copy the job's model to ``dest`` and a rig's clips beside it (``<stem>-walking.glb``).
 
+    Concept pictures go beside ``dest`` as ``<stem>-1.png`` … (``dest`` itself is not written).
+
     Each file appears whole or not at all (see :func:`..jobs.outputs.copy_file`); a file
     that cannot be written raises LocalWriteError, and the job stays in the ledger.
     """
     written = []
     for role, source in sorted(job.files.items()):
-        target = dest if role == "model" else dest.with_name(f"{dest.stem}-{role}{dest.suffix}")
+        label = role.removeprefix("image_")
+        target = dest if role == "model" else dest.with_name(f"{dest.stem}-{label}{dest.suffix}")
         try:
             outputs.copy_file(Path(source), target)
         except OSError as error:

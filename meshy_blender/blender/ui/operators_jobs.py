@@ -74,7 +74,12 @@ def can_retry(job: Job) -> bool:
 
 
 def can_reimport(job: Job) -> bool:
-    """Finished, with its files, or with a finished task to download them from again (nothing is paid)."""
+    """Finished, with its files, or with a finished task to download them from again (nothing is paid).
+
+    Concept pictures are never imported as a model (the Concept Images panel shows them).
+    """
+    if job.makes_images:
+        return False
     return job.state.is_final and (job.files_on_disk or (job.stages[-1].succeeded and bool(job.final_task_id)))
 
 

@@ -1,0 +1,202 @@
+# mypy: disable-error-code="valid-type"
+# (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
+"""The Concept Images operators: generate pictures, pick one (or the set of views), make it 3D.
+
+Generate and Make 3D are jobs like every other (:func:`.operators.submit`): checked on the
+main thread, sent and downloaded by worker threads, so the sidebar never waits. Make 3D
+chains the picked pictures by ``input_task_id`` (nothing uploaded): the whole set of a
+multi-view task goes to Multi-image to 3D, a single picture to Image to 3D. One view out of
+a set has no task of its own, so it alone is sent as an image.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import bpy
+from bpy.props import IntProperty, StringProperty
+
+from ...api import images as concept
+from ...api.costs import estimate_credits
+from ...api.tasks import TaskKind
+from ...jobs import plans
+from ...jobs.model import Job
+from .. import session
+from . import concept_gallery
+from .concept_props import concept_props
+from .operators import image_sources, job_inputs, ready, submit
+
+if TYPE_CHECKING:
+    from bpy.stub_internal.rna_enums import OperatorReturnItems
+
+
+def _picked_job(context: bpy.types.Context) -> Job | None:
+    return concept_gallery.shown_job(session.current_manager(), concept_props(context).job_id)
+
+
+def make_3d_plan(job: Job, picture: int) -> tuple[TaskKind, str]:
+    """What Make 3D sends for ``picture`` of ``job`` (0: all): the kind, and "task" (chained) or the file."""
+    files = concept_gallery.pictures(job)
+    if len(files) == 1 or picture == 0:
+        return (TaskKind.MULTI_IMAGE_TO_3D if len(files) > 1 else TaskKind.IMAGE_TO_3D), "task"
+    return TaskKind.IMAGE_TO_3D, str(files[min(picture, len(files)) - 1])
+
+
+def make_3d_cost(context: bpy.types.Context, job: Job) -> int:
+    kind, _ = make_3d_plan(job, concept_props(context).picture)
+    return estimate_credits(kind, concept_props(context).model_options())
+
+
+class MESHY_OT_concept_generate(bpy.types.Operator):
+    """Generate concept pictures from the prompt (and the reference images): cheap, to choose before paying for 3D"""
+
+    bl_idname = "meshy.concept_generate"
+    bl_label = "Generate pictures"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not ready(cls, context):
+            return False
+        props = concept_props(context)
+        if not props.prompt.strip():
+            cls.poll_message_set("Describe the picture first")
+            return False
+        if props.source == "IMAGES" and not any(item.is_set for item in props.references):
+            cls.poll_message_set("Add a reference image (a file, or an image loaded in Blender)")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        props = concept_props(context)
+        built: list[Job] = []
+
+        def build() -> Job:
+            with job_inputs(context) as inputs:
+                items = [item for item in props.references if item.is_set] if props.source == "IMAGES" else []
+                references = image_sources(items, inputs) if items else []
+                job = plans.concept_job(props.prompt.strip(), references=references, options=props.image_options())
+                built.append(inputs.claim(job))
+                return job
+
+        result = submit(self, context, build)
+        if result == {"FINISHED"}:
+            props.job_id, props.picture = built[0].id, 0
+        return result
+
+
+class MESHY_OT_concept_pick(bpy.types.Operator):
+    """Use this picture (or the whole set of views) for Make 3D"""
+
+    bl_idname = "meshy.concept_pick"
+    bl_label = "Pick picture"
+    bl_options = {"INTERNAL"}
+
+    job_id: StringProperty(options={"SKIP_SAVE", "HIDDEN"})
+    picture: IntProperty(min=0, options={"SKIP_SAVE", "HIDDEN"})
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        props = concept_props(context)
+        props.job_id, props.picture = self.job_id, self.picture
+        return {"FINISHED"}
+
+
+class MESHY_OT_concept_make_3d(bpy.types.Operator):
+    """Make a 3D model from the picked picture, or from the whole set of views (no upload: chained on Meshy)"""
+
+    bl_idname = "meshy.concept_make_3d"
+    bl_label = "Make 3D"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not ready(cls, context):
+            return False
+        job = _picked_job(context)
+        if job is None or not concept_gallery.pictures(job):
+            cls.poll_message_set("Generate concept pictures first, and wait until they are shown")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        props = concept_props(context)
+        job = _picked_job(context)
+        if job is None:
+            self.report({"ERROR"}, "That concept job is no longer in the list")
+            return {"CANCELLED"}
+        kind, source = make_3d_plan(job, props.picture)
+        options = props.model_options()
+        if source == "task":
+            multi = kind is TaskKind.MULTI_IMAGE_TO_3D
+            return submit(
+                self,
+                context,
+                lambda: plans.concept_3d_job(job.final_task_id, multi_view=multi, options=options, name=job.name),
+            )
+        name = f"{job.name} view {props.picture}"
+        return submit(self, context, lambda: plans.image_job([source], options=options, name=name))
+
+
+class MESHY_OT_concept_load_images(bpy.types.Operator):
+    """Load the concept pictures as Blender images (for reference planes, texturing, the Image Editor)"""
+
+    bl_idname = "meshy.concept_load_images"
+    bl_label = "Load as Blender images"
+    bl_options = {"INTERNAL", "UNDO"}
+
+    job_id: StringProperty(options={"SKIP_SAVE", "HIDDEN"})
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        job = concept_gallery.shown_job(session.current_manager(), self.job_id)
+        files = concept_gallery.pictures(job) if job is not None and job.id == self.job_id else []
+        if not files:
+            self.report({"ERROR"}, "The pictures are not on this computer (any more)")
+            return {"CANCELLED"}
+        images = concept_gallery.load_images(files)
+        self.report({"INFO"}, f"Loaded {', '.join(image.name for image in images)}")
+        return {"FINISHED"}
+
+
+class MESHY_OT_concept_reference_add(bpy.types.Operator):
+    """Add a reference image (up to five)"""
+
+    bl_idname = "meshy.concept_reference_add"
+    bl_label = "Add reference image"
+    bl_options = {"INTERNAL", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if len(concept_props(context).references) >= concept.MAX_REFERENCE_IMAGES:
+            cls.poll_message_set(f"Meshy takes at most {concept.MAX_REFERENCE_IMAGES} reference images")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        concept_props(context).references.add()
+        return {"FINISHED"}
+
+
+class MESHY_OT_concept_reference_remove(bpy.types.Operator):
+    """Remove this reference image"""
+
+    bl_idname = "meshy.concept_reference_remove"
+    bl_label = "Remove reference image"
+    bl_options = {"INTERNAL", "UNDO"}
+
+    index: IntProperty(options={"SKIP_SAVE", "HIDDEN"})
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        references = concept_props(context).references
+        if not 0 <= self.index < len(references):
+            self.report({"ERROR"}, "No such reference image")
+            return {"CANCELLED"}
+        references.remove(self.index)
+        return {"FINISHED"}
+
+
+CLASSES = (
+    MESHY_OT_concept_generate,
+    MESHY_OT_concept_pick,
+    MESHY_OT_concept_make_3d,
+    MESHY_OT_concept_load_images,
+    MESHY_OT_concept_reference_add,
+    MESHY_OT_concept_reference_remove,
+)

@@ -1,0 +1,98 @@
+# mypy: disable-error-code="valid-type"
+# (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
+"""The Concept Images inputs, stored on the Scene as ``scene.meshy_concept`` (nothing secret here).
+
+The image models come from the model catalogue; the menu's items are built once per
+add-on session and kept referenced (Blender shows garbage for items Python let go of).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import bpy
+from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
+
+from ...api import catalogue
+from ...api import images as concept
+from ...api.tasks import TaskKind
+from .properties import POSES, MeshyImageInput
+
+SOURCES = [
+    ("TEXT", "Text", "Pictures from the prompt alone (Text to image)"),
+    ("IMAGES", "Text + images", "Pictures from your reference images and the prompt (Image to image)"),
+]
+_RATIO_NAMES = {"1:1": "Square", "16:9": "Wide", "9:16": "Tall", "4:3": "Landscape", "3:4": "Portrait"}
+ASPECT_RATIOS = [
+    *((ratio, ratio, f"{_RATIO_NAMES[ratio]} pictures") for ratio in concept.ASPECT_RATIOS),
+    *((ratio, ratio, "GPT Image models only") for ratio in concept.GPT_IMAGE_RATIOS),
+]
+_model_items: list[tuple[str, str, str]] = []
+
+
+def model_items(_self: Any, _context: Any) -> list[tuple[str, str, str]]:
+    """The image models the catalogue offers, with their prices in the tooltip."""
+    if not _model_items:
+        cat = catalogue.load()
+        for model in cat.offered(concept.MODELS_ENDPOINT):
+            price = cat.cost(concept.MODELS_ENDPOINT, model.id, "task")
+            _model_items.append(
+                (model.id, model.label, f"{cat.describe(model.id, concept.MODELS_ENDPOINT)}; {price} credits")
+            )
+    return _model_items
+
+
+class MeshyConceptProperties(bpy.types.PropertyGroup):
+    source: EnumProperty(name="From", items=SOURCES, default="TEXT")
+    prompt: StringProperty(name="Prompt", description="Describe the picture: the object or character and its look")
+    references: CollectionProperty(type=MeshyImageInput)
+    ai_model: EnumProperty(name="Model", items=model_items, description="The image model")
+    multi_view: BoolProperty(
+        name="Four views",
+        default=False,
+        description="Front, right, back and left views of one subject: Make 3D then uses them all (Multi-image to 3D)",
+    )
+    aspect_ratio: EnumProperty(name="Aspect ratio", items=ASPECT_RATIOS, default="1:1")
+    pose_mode: EnumProperty(name="Pose", items=POSES, default="NONE")
+    # Make 3D
+    should_texture: BoolProperty(name="Texture", default=True, description="Texture the model like the pictures")
+    enable_pbr: BoolProperty(name="PBR maps", default=True, description="Metallic, roughness and normal maps too")
+    # What the gallery shows and what Make 3D uses
+    job_id: StringProperty(name="Concept job", options={"HIDDEN"})
+    picture: IntProperty(name="Picture", default=0, min=0, options={"HIDDEN"}, description="0: the whole set of views")
+
+    @property
+    def kind(self) -> TaskKind:
+        return TaskKind.IMAGE_TO_IMAGE if self.source == "IMAGES" else TaskKind.TEXT_TO_IMAGE
+
+    def image_options(self) -> dict[str, Any]:
+        """The request's options; aspect ratio and pose only where Meshy takes them (text, single picture)."""
+        body: dict[str, Any] = {"ai_model": self.ai_model}
+        if self.multi_view:
+            body["generate_multi_view"] = True
+        if self.kind is TaskKind.TEXT_TO_IMAGE:
+            if not self.multi_view:
+                body["aspect_ratio"] = self.aspect_ratio
+            if self.pose_mode != "NONE":
+                body["pose_mode"] = self.pose_mode
+        return body
+
+    def model_options(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"should_texture": self.should_texture}
+        if self.should_texture:
+            body["enable_pbr"] = self.enable_pbr
+        return body
+
+
+def register() -> None:
+    bpy.utils.register_class(MeshyConceptProperties)
+    bpy.types.Scene.meshy_concept = PointerProperty(type=MeshyConceptProperties)  # type: ignore[attr-defined,func-returns-value]
+
+
+def unregister() -> None:
+    del bpy.types.Scene.meshy_concept  # type: ignore[attr-defined]
+    bpy.utils.unregister_class(MeshyConceptProperties)
+
+
+def concept_props(context: bpy.types.Context) -> MeshyConceptProperties:
+    return cast(MeshyConceptProperties, cast(Any, context.scene).meshy_concept)
