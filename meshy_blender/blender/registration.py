@@ -29,6 +29,9 @@ from .ui import (
     concept_props,
     diagnostics_ui,
     icons,
+    library_operators,
+    library_panel,
+    library_view,
     operators,
     operators_jobs,
     panels,
@@ -41,6 +44,8 @@ CLASSES = (
     *operators.CLASSES,
     *operators_jobs.CLASSES,
     *panels.CLASSES,
+    *library_operators.CLASSES,
+    *library_panel.CLASSES,
     *concept_ops.CLASSES,
     *concept_panel.CLASSES,
     *bridge_ui.CLASSES,
@@ -87,6 +92,7 @@ HANDLERS = (
 def register() -> None:
     properties.register()
     concept_props.register()
+    library_view.register()
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     preferences.move_key_out_of_preferences(bpy.context)
@@ -110,5 +116,6 @@ def unregister() -> None:
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
     icons.free()
+    library_view.unregister()
     concept_props.unregister()
     properties.unregister()

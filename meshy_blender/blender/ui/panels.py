@@ -20,7 +20,7 @@ from ...bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
 from ...jobs.model import FileRef, Job, JobState
 from .. import session
 from ..scene import file_identity
-from . import calls, icons, preferences
+from . import calls, icons, library_view, preferences
 from .operators_jobs import (
     BROWSE_CALL,
     can_animate,
@@ -37,6 +37,7 @@ from .operators_jobs import (
 from .properties import MeshyMeshOptions, MeshyTextureOptions, scene_props
 
 MAX_JOBS_SHOWN = 30
+JOB_THUMBNAIL_SCALE = 3.0
 WRAP_CHARS = 42
 HAS_PROGRESS = "progress" in cast(Any, bpy.types.UILayout.bl_rna).functions  # Blender 4.0+
 
@@ -222,6 +223,9 @@ def draw_job(layout: Any, job: Job, *, elsewhere: bool = False, here: FileRef | 
     A job another Blender window or command runs (``elsewhere``) is shown without buttons;
     one running for another file than the open one (``here``) says where it will land.
     """
+    thumbnail = library_view.job_thumbnail(job)
+    if thumbnail is not None:
+        layout.template_icon(icon_value=icons.thumbnail(thumbnail), scale=JOB_THUMBNAIL_SCALE)
     row = layout.row()
     row.label(text=job.name, icon_value=icons.state_icon(job.state))
     row.label(text=job.state.label)

@@ -1,0 +1,87 @@
+"""The Library panel: every kept result as a thumbnail, searchable, by kind, a page at a time.
+
+A page of :data:`library_view.PAGE_SIZE` thumbnails (the placeholder icon where Meshy
+sent none), each with its name as the button that selects it; the selected result's
+details and actions in a box below. Drawing reads only what the view already holds (see
+:mod:`.library_view`), so the panel costs the same with 20 results or 20,000.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import bpy
+
+from ...library.entry import Entry
+from . import icons, library_operators, library_view
+from .panels import MeshySubPanel, layout_of, wrapped
+
+COLUMNS = 3
+THUMBNAIL_SCALE = 4.0
+
+
+class MESHY_PT_library(MeshySubPanel):
+    bl_idname = "MESHY_PT_library"
+    bl_label = "Library"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = layout_of(self)
+        view = library_view.view_of(context)
+        row = layout.row(align=True)
+        row.prop(view, "search", text="", icon="VIEWZOOM")
+        row.prop(view, "kind", text="")
+        page = library_view.page_of(view)
+        if not page.total:
+            searching = view.search.strip() or view.kind != library_view.ANY_KIND
+            layout.label(text="No result matches" if searching else "Finished results are kept here", icon="INFO")
+            return
+        grid = layout.grid_flow(row_major=True, columns=COLUMNS, even_columns=True, even_rows=True, align=True)
+        for entry in page.entries:
+            cell = grid.column(align=True)
+            cell.template_icon(icon_value=icons.thumbnail(entry.thumbnail_path), scale=THUMBNAIL_SCALE)
+            button = cell.operator("meshy.library_select", text=entry.name, depress=entry.id == view.selected)
+            button.entry_id = entry.id
+        draw_pager(layout.row(align=True), page)
+        selected = library_view.entry(view.selected)
+        if selected is not None:
+            draw_details(layout.box(), selected)
+
+
+def draw_pager(row: Any, page: library_view.Page) -> None:
+    back = row.row(align=True)
+    back.enabled = page.number > 1
+    back.operator("meshy.library_page", text="", icon="TRIA_LEFT").page = max(1, page.number - 1)
+    row.label(text=f"Page {page.number} of {page.count} ({page.total} results)")
+    forward = row.row(align=True)
+    forward.enabled = page.number < page.count
+    forward.operator("meshy.library_page", text="", icon="TRIA_RIGHT").page = min(page.count, page.number + 1)
+
+
+def draw_details(layout: Any, entry: Entry) -> None:
+    """The selected result: what it is, what it cost, and its buttons."""
+    layout.label(text=entry.name, icon_value=icons.thumbnail(entry.thumbnail_path))
+    if entry.prompt:
+        wrapped(layout, entry.prompt)
+    made = time.strftime("%Y-%m-%d %H:%M", time.localtime((entry.finished_ms or entry.added_ms) / 1000))
+    credits = "" if entry.consumed_credits is None else f", {entry.consumed_credits} credits"
+    layout.label(text=f"{entry.kind_label}, {made}{credits}")
+    row = layout.row(align=True)
+    row.operator("meshy.library_import", text="Import", icon="IMPORT").entry_id = entry.id
+    if entry.kind in library_operators.RERUN_PANELS:
+        row.operator("meshy.library_rerun", text="Re-run", icon="FILE_REFRESH").entry_id = entry.id
+    actions = [
+        ("meshy.library_rig", "Rig", "ARMATURE_DATA", library_operators.can_rig(entry)),
+        ("meshy.library_animate", "Animate", "ACTION", library_operators.can_animate(entry)),
+        ("meshy.library_retexture", "Retexture", "TEXTURE", library_operators.can_retexture(entry)),
+    ]
+    row = layout.row(align=True)
+    for idname, text, icon, applies in actions:
+        if applies:
+            row.operator(idname, text=text, icon=icon).entry_id = entry.id
+    row = layout.row(align=True)
+    row.operator("meshy.library_open_folder", text="Open folder", icon="FILE_FOLDER").entry_id = entry.id
+    row.operator("meshy.library_remove", text="Remove", icon="TRASH").entry_id = entry.id
+
+
+CLASSES = (MESHY_PT_library,)
