@@ -58,6 +58,9 @@ MAX_TEXT = 600
 PENDING_SHARE = 0.2  # share of a task's duration spent PENDING
 QUEUE_AHEAD = 3  # preceding_tasks when a task is created; counts down to 0
 HEARTBEAT_S = 1.0
+#: Progress frames of one stream are at least this far apart (a status change goes out at
+#: once): a 2 s task sends a handful, not one per percent, as Meshy's own stream paces them.
+PROGRESS_FRAME_S = 0.25
 CHUNK = 64 * 1024
 MAX_LARGE_MB = 8192
 CONTROL_PREFIX = "/_sandbox/"
@@ -480,6 +483,8 @@ class Phase:
     started_at: int
     finished_at: int
     next_change: float | None
+    #: When the status moves next (a stream sends that frame at once, whatever its pace).
+    status_change: float | None = None
 
     @property
     def terminal(self) -> bool:
@@ -502,10 +507,10 @@ def phase_of(task: TaskRecord, now: float) -> Phase:
         return Phase("FAILED" if failed else "SUCCEEDED", 0 if failed else 100, 0, started, finished, None)
     if elapsed < pending:
         ahead = math.ceil(QUEUE_AHEAD * (pending - elapsed) / pending)
-        return Phase("PENDING", 0, ahead, 0, 0, task.created + pending)
+        return Phase("PENDING", 0, ahead, 0, 0, task.created + pending, task.created + pending)
     progress = min(99, 1 + int(99 * (elapsed - pending) / running))
     next_change = min(task.created + pending + progress * running / 99, task.created + task.duration)
-    return Phase("IN_PROGRESS", progress, 0, started, 0, next_change)
+    return Phase("IN_PROGRESS", progress, 0, started, 0, next_change, task.created + task.duration)
 
 
 def _is_textured(task: TaskRecord) -> bool:
@@ -1371,7 +1376,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- Server-Sent Events
 
     def _stream(self, resource: Resource, key: str, task_id: str, base: str) -> None:
-        """A frame at each status/progress change, heartbeats in between, the full object last."""
+        """A frame at each status change and at most every PROGRESS_FRAME_S while progress moves,
+        heartbeats in between, the full object last."""
         headers = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
         self._start(200, {**headers, "Transfer-Encoding": "chunked"})
         out = BodyWriter(self.wfile, self._fault, 0)
@@ -1385,7 +1391,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._event(out, rng, "error", {"status_code": 404, "message": "Task not found"})
                 break
             task, phase = snapshot
-            if (phase.status, phase.progress) != last:
+            progress_due = time.time() >= last_write + PROGRESS_FRAME_S
+            if last is None or phase.status != last[0] or (phase.progress != last[1] and progress_due):
                 last = (phase.status, phase.progress)
                 brief = {"id": task["id"], "progress": phase.progress, "status": phase.status}
                 self._event(out, rng, "message", self._shape(task if phase.terminal else brief))
@@ -1396,7 +1403,9 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             wake = last_write + HEARTBEAT_S
             if phase.next_change is not None:
-                wake = min(wake, phase.next_change + 0.001)
+                wake = min(wake, max(phase.next_change, last_write + PROGRESS_FRAME_S) + 0.001)
+            if phase.status_change is not None:
+                wake = min(wake, phase.status_change + 0.001)
             time.sleep(max(0.0, wake - time.time()))
             if time.time() >= last_write + HEARTBEAT_S:
                 out.chunk(b": ping\n\n")

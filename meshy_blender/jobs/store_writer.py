@@ -11,7 +11,9 @@ The one change that must be on disk before anything else happens — a create ab
 sent, so that a crash after it is found again, not paid twice — asks with :meth:`flush`,
 which never waits out the spacing, returns once that record is written, and raises the
 :class:`~..api.errors.LocalWriteError` of a write the disk refused, so that nothing is sent
-that could not be remembered.
+that could not be remembered. A flushed record is written ahead of the others waiting: when
+a round of a batch ends, fifty finished jobs' records (one fsync each) would otherwise stand
+between the next fifty creates and Meshy.
 
 A change requested but not yet written when Blender dies is lost, as it was when it
 happened a moment before the crash: everything recovery needs is either flushed (create
@@ -56,38 +58,38 @@ class StoreWriter:
         self._on_dropped = on_dropped
         self._min_interval_s = min_interval_s
         self._state = threading.Condition()
-        self._requested = 0  # numbered requests; a write covers every request made before it began
-        self._written = 0
         self._dirty: set[str] = set()
         self._in_flight: set[str] = set()
+        #: Records a flush waits for: written before the other dirty ones.
+        self._flushing: set[str] = set()
         self._errors: dict[str, LocalWriteError] = {}
-        self._urgent = False
         self._closed = False
         self._thread: threading.Thread | None = None
 
-    def request(self, job_id: str) -> int:
-        """Ask for ``job_id``'s record to be written soon; returns at once the number :meth:`flush` waits for."""
+    def request(self, job_id: str) -> None:
+        """Ask for ``job_id``'s record to be written soon; returns at once."""
         with self._state:
             if self._closed:
-                return self._written
+                return
             self._dirty.add(job_id)
-            self._requested += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="meshy-store-writer", daemon=True)
                 self._thread.start()
             self._state.notify_all()
-            return self._requested
 
     def flush(self, job_id: str, timeout: float) -> bool:
         """Write ``job_id`` now and wait (at most ``timeout`` s); True once on disk.
 
         Raises the LocalWriteError of the write when the disk refused it.
         """
-        number = self.request(job_id)
+        self.request(job_id)
         with self._state:
-            self._urgent = True
+            self._flushing.add(job_id)
             self._state.notify_all()
-            done = self._state.wait_for(lambda: self._written >= number or self._thread is None, timeout)
+            # Dirty again after a write began, it is written again: a write that covers this change.
+            done = self._state.wait_for(lambda: not self._pending(job_id) or self._thread is None, timeout)
+            self._flushing.discard(job_id)
+            done = done and not self._pending(job_id)
             error = self._errors.get(job_id)
         if error is not None:
             raise error
@@ -96,12 +98,15 @@ class StoreWriter:
     def pending(self, job_id: str) -> bool:
         """Whether a change of ``job_id`` is waiting to be written or being written."""
         with self._state:
-            return job_id in self._dirty or job_id in self._in_flight
+            return self._pending(job_id)
+
+    def _pending(self, job_id: str) -> bool:
+        return job_id in self._dirty or job_id in self._in_flight
 
     def close(self, timeout: float) -> bool:
         """Write what is still pending, then stop the thread; True when it stopped within ``timeout`` s."""
         with self._state:
-            self._closed = self._urgent = True
+            self._closed = True
             self._state.notify_all()
             thread = self._thread
         if thread is None:
@@ -118,18 +123,33 @@ class StoreWriter:
                     self._thread = None
                     self._state.notify_all()
                     return
-                self._state.wait_for(lambda: self._urgent, max(0.0, next_write - time.monotonic()))
-                self._urgent = self._closed
-                number = self._requested
-                batch = sorted(self._dirty)
-                self._in_flight, self._dirty = self._dirty, set()
-            for job_id in batch:
+                self._state.wait_for(self._due, max(0.0, next_write - time.monotonic()))
+                # Only what a flush waits for, while the spacing is not over; else every dirty record.
+                ahead = self._due() and not self._closed and time.monotonic() < next_write
+                batch = [] if ahead else sorted(self._dirty)
+                self._in_flight = set(batch)
+                self._dirty -= self._in_flight
+            while (job_id := self._take(batch)) is not None:
                 self._write(job_id)
-            next_write = time.monotonic() + self._min_interval_s
+            if not ahead:  # the others keep their spacing
+                next_write = time.monotonic() + self._min_interval_s
             with self._state:
                 self._in_flight = set()
-                self._written = number
                 self._state.notify_all()
+
+    def _take(self, batch: list[str]) -> str | None:
+        """The next record to write: one a flush waits for (even mid-batch), else the batch's next."""
+        with self._state:
+            flushed = sorted(self._flushing & self._dirty)
+            if flushed:
+                self._dirty.discard(flushed[0])
+                self._in_flight.add(flushed[0])
+                return flushed[0]
+            return batch.pop(0) if batch else None
+
+    def _due(self) -> bool:
+        """Whether to write before the spacing is over: closing, or a flush waits for a dirty record."""
+        return self._closed or bool(self._flushing & self._dirty)
 
     def _write(self, job_id: str) -> None:
         try:
@@ -137,6 +157,7 @@ class StoreWriter:
         finally:
             with self._state:  # no longer being written: the callbacks may ask whether anything is pending
                 self._in_flight.discard(job_id)
+                self._state.notify_all()  # a flush waiting for this record returns now
         try:
             if written is None:
                 self._on_dropped(job_id)

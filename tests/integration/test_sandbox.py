@@ -426,6 +426,17 @@ def test_stream_sends_progress_frames_then_the_full_object_and_ends(api: Api) ->
     assert any(not piece.endswith(b"\n\n") for piece in stream.pieces)
 
 
+def test_stream_paces_progress_frames_as_meshy_does_not_one_per_percent(api: Api) -> None:
+    """A 1.5 s task: a handful of rising progress frames (at most 4 a second), not 99."""
+    api.sandbox.configure(task_seconds=1.5)
+    task_id = api.create(TEXT, PREVIEW)
+    frames = [data for _, data in api.stream(TEXT, task_id).frames]
+    running = [data["progress"] for data in frames if data["status"] == "IN_PROGRESS"]
+    assert 3 <= len(running) <= 1.5 / 0.25 + 1
+    assert running == sorted(set(running))
+    assert frames[-1]["status"] == "SUCCEEDED"
+
+
 def test_stream_of_a_failed_task_ends_with_its_error(api: Api) -> None:
     api.sandbox.fail_next("image-to-3d", "Image too complex", "image_too_complex")
     task_id = api.create(IMAGE, {"image_url": PNG_URI})

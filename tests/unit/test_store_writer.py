@@ -150,3 +150,24 @@ def test_written_and_dropped_records_are_reported(tmp_path: Path) -> None:
     assert (written, dropped) == ([job.id], ["forgotten"])
     assert not writer.pending(job.id)
     assert writer.close(BOUND_S)
+
+
+def test_a_flushed_record_is_written_ahead_of_the_others_waiting(tmp_path: Path) -> None:
+    """A create about to be sent does not wait behind a round of finished jobs' records."""
+    jobs = {job.id: job for job in (_job() for _ in range(4))}
+    store = CountingStore(tmp_path)
+    writer = StoreWriter(store, lambda job_id: encode(jobs[job_id]) if job_id in jobs else None, min_interval_s=60.0)
+    first, *waiting, urgent = jobs
+    writer.request(first)
+    deadline = time.monotonic() + BOUND_S
+    while store.read(first) is None:  # written at once; the next writes wait out the 60 s spacing
+        assert time.monotonic() < deadline, "the record was not written"
+        time.sleep(0.01)
+    for job_id in waiting:
+        writer.request(job_id)
+    jobs[urgent].state = JobState.SUBMITTING
+    assert writer.flush(urgent, BOUND_S)
+    assert _on_disk(store, jobs[urgent]) is JobState.SUBMITTING
+    assert all(writer.pending(job_id) and store.read(job_id) is None for job_id in waiting)
+    assert writer.close(BOUND_S)  # closing writes the others without waiting out the spacing
+    assert all(store.read(job_id) is not None for job_id in waiting)
