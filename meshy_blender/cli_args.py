@@ -60,7 +60,8 @@ _DESCRIPTIONS = {
     "image-to-3d": "Generate a model from one image.",
     "multi-image-to-3d": "Generate a model from 1 to 4 images of the same object.",
     "rig": "Rig a humanoid model; the result carries walking and running clips.",
-    "animate": "Animate a rigged character with an action from Meshy's animation library.",
+    "animate": "Animate a rigged character with actions from Meshy's animation library "
+    "(several --action-id: one file with a clip per action).",
     "retexture": "Give a model a new texture from a text or image style.",
     "uv-unwrap": "Give a model (at most 40,000 faces) a new UV layout; the result is untextured.",
     "resize": "Scale a model to a real-world size: one of --resize-height, --resize-longest-side, --auto-size.",
@@ -214,7 +215,7 @@ def _generation(sub: argparse._SubParsersAction, kind: str, common: argparse.Arg
             _add_field(style, fields["image_style_url"])
     else:
         _add_field(inputs, fields["rig_task_id"], required=True)
-        _add_field(inputs, fields["action_id"], required=True)
+        _add_field(inputs, fields["action_id"], required=True, action="append")
     options = parser.add_argument_group("Meshy options (not sent unless given)")
     for name in specs.OPTIONS[kind]:
         _add_field(options, fields[name])

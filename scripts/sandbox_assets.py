@@ -595,21 +595,27 @@ def _pose(phase: float, swing: float) -> dict[str, Quat]:
 
 
 @functools.lru_cache(maxsize=32)
-def animation_glb(name: str) -> bytes:
-    """The rigged character with one looping 1 s clip called `name` (rotation channels, LINEAR, 30 fps)."""
-    strides, swing = _gait(name)
+def animation_glb(*names: str) -> bytes:
+    """The rigged character with one looping 1 s clip per name, called by it (rotation channels, LINEAR, 30 fps).
+
+    Several names make one file with several clips, as Meshy's ``action_ids`` does.
+    """
     glb = _character_glb()
     node_index = {node["name"]: i for i, node in enumerate(glb.doc["nodes"])}
     frames = [i / _FPS for i in range(_FPS + 1)]
-    poses = [_pose(2 * math.pi * strides * t, swing) for t in frames]
     times = glb.accessor(array("f", frames), "SCALAR", bounds=True)
-    samplers: list[dict[str, Any]] = []
-    channels: list[dict[str, Any]] = []
-    for joint in poses[0]:
-        rotations = glb.accessor(array("f", [c for pose in poses for c in pose[joint]]), "VEC4")
-        channels.append({"sampler": len(samplers), "target": {"node": node_index[joint], "path": "rotation"}})
-        samplers.append({"input": times, "output": rotations, "interpolation": "LINEAR"})
-    glb.doc["animations"] = [{"name": name, "samplers": samplers, "channels": channels}]
+    animations = []
+    for name in names:
+        strides, swing = _gait(name)
+        poses = [_pose(2 * math.pi * strides * t, swing) for t in frames]
+        samplers: list[dict[str, Any]] = []
+        channels: list[dict[str, Any]] = []
+        for joint in poses[0]:
+            rotations = glb.accessor(array("f", [c for pose in poses for c in pose[joint]]), "VEC4")
+            channels.append({"sampler": len(samplers), "target": {"node": node_index[joint], "path": "rotation"}})
+            samplers.append({"input": times, "output": rotations, "interpolation": "LINEAR"})
+        animations.append({"name": name, "samplers": samplers, "channels": channels})
+    glb.doc["animations"] = animations
     return glb.pack()
 
 

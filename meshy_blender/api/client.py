@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 import urllib3
 
+from .animations import LIBRARY_PATH, Action, parse_library
 from .download import DEFAULT_PACE, DownloadPace, Progress, download_file
 from .errors import (
     AuthenticationError,
@@ -48,7 +49,7 @@ from .sse import iter_events
 from .tasks import Task, TaskKind, TaskStatus, parse_task
 from .untrusted import MAX_QUOTED_CHARS, UnsafeJSONError, clean_text, loads_json
 from .urls import require_secure_url
-from .validation import validate
+from .validation import action_fields, validate
 
 log = logging.getLogger(__name__)
 
@@ -232,8 +233,9 @@ class MeshyClient:
         """Rig a finished task's model or a GLB (file, bytes or URL)."""
         return self._create(TaskKind.RIGGING, {"input_task_id": input_task_id, "model_url": model}, options)
 
-    def animation(self, rig_task_id: str, action_id: int, **options: Any) -> str:
-        return self._create(TaskKind.ANIMATION, {"rig_task_id": rig_task_id, "action_id": action_id}, options)
+    def animation(self, rig_task_id: str, action_id: int | Sequence[int], **options: Any) -> str:
+        """Apply one library action, or several (``action_ids``: one file with a clip per action)."""
+        return self._create(TaskKind.ANIMATION, {"rig_task_id": rig_task_id, **action_fields(action_id)}, options)
 
     def retexture(
         self,
@@ -306,6 +308,10 @@ class MeshyClient:
     def delete_task(self, kind: TaskKind, task_id: str) -> None:
         """Delete a task and its files on Meshy; this cannot be undone."""
         self._json("DELETE", self._task_url(kind, task_id))
+
+    def animation_library(self) -> list[Action]:
+        """Meshy's animation library as it is today (free; bounded and checked like every answer)."""
+        return parse_library(self._json("GET", f"{self.base_url}/{LIBRARY_PATH}"))
 
     def balance(self) -> int:
         """The account's remaining credits."""

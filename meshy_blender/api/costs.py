@@ -34,4 +34,11 @@ def _price_key(kind: TaskKind, body: Mapping[str, Any]) -> str:
 def estimate_credits(kind: TaskKind, body: Mapping[str, Any]) -> int:
     """Credits Meshy charges for creating a task of ``kind`` with ``body``."""
     model = body.get("ai_model")
-    return catalogue.load().cost(endpoint_of(kind), model if isinstance(model, str) else "", _price_key(kind, body))
+    price = catalogue.load().cost(endpoint_of(kind), model if isinstance(model, str) else "", _price_key(kind, body))
+    return price * _clips(kind, body)
+
+
+def _clips(kind: TaskKind, body: Mapping[str, Any]) -> int:
+    """Animation is priced per library action: ``action_ids`` makes one clip per action."""
+    ids = body.get("action_ids")
+    return len(ids) if kind is TaskKind.ANIMATION and isinstance(ids, list) and ids else 1

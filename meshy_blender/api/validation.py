@@ -333,7 +333,7 @@ def _formats(field: str, value: Any) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _image_list(most: int, action: str) -> Check:
+def _image_list(most: int, action: str, what: str = "images") -> Check:
     def check(field: str, value: Any) -> list[str | _LocalFile]:
         if isinstance(value, (str, bytes, Path)) or not isinstance(value, Sequence):
             raise _fail(f"'{field}' must be a list of 1 to {most} images.", field)
@@ -344,7 +344,7 @@ def _image_list(most: int, action: str) -> Check:
     return check
 
 
-_images = _image_list(MAX_IMAGES, "Multi-image to 3D needs")
+_images = _image_list(MAX_IMAGES, "Multi-image to 3D needs", "images of the same object")
 
 
 def _model_id(field: str, value: Any) -> str:
@@ -355,6 +355,21 @@ def _model_id(field: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or not value.strip().isprintable():
         raise _fail(f"'{field}' must name a Meshy model, e.g. 'latest' or {concept.default_model()!r}.", field)
     return value.strip()
+
+
+def _action_ids(field: str, value: Any) -> list[int]:
+    """Several library actions (one clip each); an id the local library does not know goes to Meshy as given."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
+        raise _fail(f"'{field}' must be a list of animation ids from Meshy's library, e.g. [1, 13].", field)
+    return list(dict.fromkeys(_count(field, item) for item in value))
+
+
+def action_fields(action_id: int | Sequence[int]) -> dict[str, Any]:
+    """The request fields for one action (``action_id``) or several (``action_ids``), as Meshy documents them."""
+    if isinstance(action_id, (str, bytes)) or not isinstance(action_id, Sequence):
+        return {"action_id": action_id}
+    ids = list(dict.fromkeys(action_id))
+    return {"action_id": ids[0]} if len(ids) == 1 else {"action_ids": ids}
 
 
 _POST_PROCESS: dict[str, Check] = {
@@ -479,7 +494,12 @@ _SCHEMAS: dict[TaskKind, dict[str, Check]] = {
         "height_meters": _number(0, inclusive=False),
         "texture_image_url": _image,
     },
-    TaskKind.ANIMATION: {"rig_task_id": _task_id, "action_id": _count, "post_process": _post_process},
+    TaskKind.ANIMATION: {
+        "rig_task_id": _task_id,
+        "action_id": _count,
+        "action_ids": _action_ids,
+        "post_process": _post_process,
+    },
     TaskKind.RETEXTURE: {
         "input_task_id": _task_id,
         "model_url": _model("Retexture"),
@@ -653,7 +673,12 @@ def _validate(kind: TaskKind, body: Mapping[str, Any]) -> dict[str, Any]:
         _one_model_source(cleaned, "Rigging")
     elif kind is TaskKind.ANIMATION:
         _require(cleaned, "rig_task_id", "Animation needs 'rig_task_id', the id of a finished rigging task.")
-        _require(cleaned, "action_id", "Animation needs 'action_id', a number from Meshy's animation library.")
+        if ("action_id" in cleaned) == ("action_ids" in cleaned):
+            raise _fail(
+                "Animation needs 'action_id' (one number from Meshy's animation library) or 'action_ids' "
+                "(several), not both.",
+                "action_id",
+            )
     elif kind is TaskKind.RETEXTURE:
         _one_model_source(cleaned, "Retexture")
         if "text_style_prompt" not in cleaned and "image_style_url" not in cleaned:

@@ -33,6 +33,7 @@ from .ui import (
     library_panel,
     library_view,
     operators,
+    operators_actions,
     operators_jobs,
     panels,
     preferences,
@@ -42,6 +43,7 @@ from .ui import (
 CLASSES = (
     preferences.MeshyPreferences,
     *operators.CLASSES,
+    *operators_actions.CLASSES,
     *operators_jobs.CLASSES,
     *panels.CLASSES,
     *library_operators.CLASSES,

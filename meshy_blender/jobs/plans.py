@@ -124,9 +124,14 @@ def rig_job(
 
 
 def animate_job(
-    rig_task_id: str, action_id: int, *, options: dict[str, Any] | None = None, name: str = "Animated character"
+    rig_task_id: str,
+    action_id: int | Sequence[int],
+    *,
+    options: dict[str, Any] | None = None,
+    name: str = "Animated character",
 ) -> Job:
-    body = {"rig_task_id": rig_task_id, "action_id": action_id, **(options or {})}
+    """Apply one library action or several: several go in one request and come back as one file, a clip each."""
+    body = {"rig_task_id": rig_task_id, **validation.action_fields(action_id), **(options or {})}
     return Job(name=name, kind="animate", stages=[_stage(TaskKind.ANIMATION, body)])
 
 

@@ -63,7 +63,12 @@ _FIELDS = (
         "(instead of IMAGE files)",
     ),
     Field("rig_task_id", str, "the id of a finished rigging task"),
-    Field("action_id", int, "the animation's number in Meshy's animation library (e.g. 0 Idle)"),
+    Field(
+        "action_id",
+        int,
+        "an animation's number in Meshy's animation library (e.g. 0 Idle); repeat it for several actions, "
+        "which come back as one file with a clip each",
+    ),
     Field("text_style_prompt", str, "the new texture, described in words"),
     Field("image_style_url", str, "an image (file or URL) whose style the new texture copies", is_file=True),
     # API options

@@ -161,8 +161,8 @@ def test_rig_selected_mesh_then_animate_it(meshy: AddonEnv, sandbox: Sandbox, tm
     assert {"walking", "running"} <= set(bpy.data.actions.keys())
     assert armatures[0].animation_data.action.name in ("walking", "running")
 
-    # The imported character is selected and active: animate it with the chosen action.
-    meshy.props.action = "13"
+    # The imported character is selected and active: animate it with the ticked action.
+    bpy.ops.meshy.action_toggle(action_id=13)
     assert bpy.ops.meshy.animate_selected.poll()
     bpy.ops.meshy.animate_selected()
     animate_job = meshy.run_job()
@@ -182,12 +182,12 @@ def test_animate_a_finished_rig_job_from_its_row(meshy: AddonEnv) -> None:
     bpy.ops.meshy.rig_selected()
     rig_job = meshy.run_job()
 
-    meshy.props.action = "CUSTOM"
     meshy.props.custom_action_id = 42
+    bpy.ops.meshy.action_add_id()
     bpy.ops.meshy.job_animate(job_id=rig_job.id)
     job = meshy.run_job()
     assert job.stages[0].body == {"rig_task_id": rig_job.final_task_id, "action_id": 42}
-    assert job.name == "Runner rigged Action 42"
+    assert job.name == "Runner rigged Gentlemans_Bow"
     assert any(obj.type == "ARMATURE" for obj in meshy.imported(job))
 
 

@@ -158,7 +158,7 @@ def test_without_layout_progress_the_jobs_panel_falls_back_to_labels(
 def test_every_panel_draws_in_every_job_state(meshy: AddonEnv, every_state: list[Any]) -> None:
     meshy.props.images.add().image = bpy.data.images.new("view", 4, 4)
     meshy.props.images.add()
-    meshy.props.action = "CUSTOM"
+    meshy.props.action_ids = "1,13,5000"  # 5000: an id this add-on's library does not list
     for panel in meshy.module("blender.ui.panels").CLASSES:
         assert meshy.draw(panel).calls, panel.__name__
     meshy.draw(meshy.module("blender.ui.preferences").MeshyPreferences)

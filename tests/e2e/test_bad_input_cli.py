@@ -104,7 +104,15 @@ CASES = [
     row("text-to-3d", "--prompt", "a", "--timeout", "0", *OUT,
         message="argument --timeout: must be a positive number of seconds", id="timeout 0"),
     # image-to-3d, multi-image-to-3d
-    row("multi-image-to-3d", *OUT, message="the following arguments are required: IMAGE", id="0 images"),
+    row("multi-image-to-3d", *OUT, message="Multi-image to 3D needs 1 to 4 images (IMAGE …) or --input-task-id",
+        id="0 images"),
+    row("image-to-3d", "good.png", "--input-task-id", "t-1", *OUT,
+        message="Give the image files or --input-task-id", id="image and input task"),
+    # concept images
+    row("text-to-image", "--prompt", "a", "--generate-multi-view", "--aspect-ratio", "16:9", "-o", "pics",
+        message="'aspect_ratio' cannot go with 'generate_multi_view'", id="ratio with four views"),
+    row("text-to-image", "--prompt", "a", "-o", "pics.blend",
+        message="-o names the folder the pictures go into", id="pictures into a .blend"),
     row("multi-image-to-3d", *["good.png"] * 5, *OUT,
         message="Multi-image to 3D needs 1 to 4 images of the same object; got 5", id="5 images"),
     row("image-to-3d", "notes.png", *OUT,

@@ -343,7 +343,7 @@ class MESHY_OT_rig_selected(bpy.types.Operator):
 
 
 class MESHY_OT_animate_selected(bpy.types.Operator):
-    """Animate the selected character rigged by Meshy with the chosen action"""
+    """Animate the selected character rigged by Meshy with the ticked actions (one request, a clip each)"""
 
     bl_idname = "meshy.animate_selected"
     bl_label = "Animate selected character"
@@ -357,16 +357,35 @@ class MESHY_OT_animate_selected(bpy.types.Operator):
             return False
         return True
 
+        if not actions_library.selected_ids(scene_props(context)):
+            cls.poll_message_set("Tick one or more actions of the library")
+            return False
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
         obj = context.active_object
         character = str(obj.get("meshy_name", obj.name)) if obj is not None else "Character"
-        return submit(self, context, lambda: animate_job(context, rig_task_of(obj), character))
+        return animate_and_tell(self, context, lambda: animate_job(context, rig_task_of(obj), character))
+
+
+def animate_and_tell(
+    operator: bpy.types.Operator, context: bpy.types.Context, build: Callable[[], Job]
+) -> set[OperatorReturnItems]:
+    """Submit the animate job; warn when the asked frame rate is not the scene's."""
+    result = submit(operator, context, build)
+    notice = actions_library.fps_notice(scene_props(context), actions_library.scene_fps(context.scene))
+    if notice and result == {"FINISHED"}:
+        operator.report({"WARNING"}, notice)
+    return result
 
 
 def animate_job(context: bpy.types.Context, rig_task_id: str, character: str) -> Job:
-    action_id = scene_props(context).action_id()
-    name = f"{character} {actions_library.action_name(action_id)}"
-    return plans.animate_job(rig_task_id, action_id, name=name)
+    """One request for every selected action: one file back, one clip (and Blender action) per action."""
+    props = scene_props(context)
+    ids = actions_library.selected_ids(props)
+    if not ids:
+        raise ValidationError("Tick one or more actions of the animation library first.", field="action_ids")
+    names = [actions_library.action_name(action_id) for action_id in ids]
+    what = names[0] if len(names) == 1 else f"{len(names)} actions"
+    return plans.animate_job(rig_task_id, ids, options=props.animation_options(), name=f"{character} {what}")
 
 
 class MESHY_OT_retexture_selected(bpy.types.Operator):

@@ -25,7 +25,7 @@ from ...jobs.reuse import failed_on_meshy
 from .. import session
 from ..scene import file_identity
 from . import calls, preferences
-from .operators import animate_job, manager, ready, start_call, submit
+from .operators import animate_and_tell, animate_job, manager, ready, start_call, submit
 from .properties import scene_props
 
 if TYPE_CHECKING:
@@ -257,7 +257,7 @@ class MESHY_OT_job_rig(SendingJobOperator):
 
 
 class MESHY_OT_job_animate(SendingJobOperator):
-    """Animate this rigged character with the action chosen in the Rig & Animate panel"""
+    """Animate this rigged character with the actions ticked in the Rig & Animate panel"""
 
     bl_idname = "meshy.job_animate"
     bl_label = "Animate"
@@ -265,7 +265,7 @@ class MESHY_OT_job_animate(SendingJobOperator):
     def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
         if not can_animate(job):
             return self.refuse(f"'{job.name}' is not a finished rig")
-        return submit(self, context, lambda: animate_job(context, job.final_task_id, job.name))
+        return animate_and_tell(self, context, lambda: animate_job(context, job.final_task_id, job.name))
 
 
 class MESHY_OT_job_delete_remote(SendingJobOperator):

@@ -20,7 +20,7 @@ from ...bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
 from ...jobs.model import FileRef, Job, JobState
 from .. import session
 from ..scene import file_identity
-from . import calls, icons, library_view, preferences
+from . import actions_library, calls, icons, library_view, preferences
 from .operators_jobs import (
     BROWSE_CALL,
     can_animate,
@@ -169,11 +169,17 @@ class MESHY_PT_rig(MeshySubPanel):
             icon="ARMATURE_DATA",
         )
         layout.separator()
-        layout.prop(props, "action")
-        if props.action == "CUSTOM":
-            layout.prop(props, "custom_action_id")
+        row = layout.row()
+        row.label(text=actions_library.library_label(), icon="ACTION")
+        row.operator("meshy.animation_library_refresh", text="", icon="FILE_REFRESH")
+        actions_library.draw_picker(layout, props)
+        layout.prop(props, "animation_fps")
+        ids = actions_library.selected_ids(props)
+        what = "1 action" if len(ids) == 1 else f"{len(ids)} actions"
         layout.operator(
-            "meshy.animate_selected", text=f"Animate (~{fixed_cost(TaskKind.ANIMATION)} credits)", icon="ACTION"
+            "meshy.animate_selected",
+            text=f"Animate with {what} (~{actions_library.cost(ids)} credits)",
+            icon="PLAY",
         )
 
 

@@ -54,6 +54,9 @@ class MeshyImageInput(bpy.types.PropertyGroup):
     @property
     def is_set(self) -> bool:
         return bool(self.image or self.filepath.strip())
+ANIMATION_FPS = [("NONE", "As Meshy makes it", "No frame-rate change")] + [
+    (str(fps), f"{fps} fps", f"Clips resampled to {fps} frames per second") for fps in validation.POST_PROCESS_FPS
+]
 
 
 class MeshyMeshOptions(bpy.types.PropertyGroup):
@@ -113,8 +116,21 @@ class MeshySceneProperties(bpy.types.PropertyGroup):
     height_meters: FloatProperty(
         name="Height", default=1.7, min=0.1, max=20.0, unit="LENGTH", description="The character's height"
     )
-    action: EnumProperty(name="Action", items=actions_library.enum_items(), default="0")
-    custom_action_id: IntProperty(name="Action id", default=0, min=0, description="Any id of Meshy's library")
+    action_search: StringProperty(
+        name="Search", description="Words of the action's name, e.g. 'walk back'", options={"TEXTEDIT_UPDATE"}
+    )
+    action_category: EnumProperty(name="Category", items=actions_library.category_items)
+    action_ids: StringProperty(name="Selected actions", description="Library ids of the actions to apply, in order")
+    action_rows: IntProperty(name="Rows", default=actions_library.PAGE, min=1)
+    custom_action_id: IntProperty(
+        name="Action id", default=0, min=0, description="Any id of Meshy's library, also one newer than this add-on"
+    )
+    animation_fps: EnumProperty(
+        name="Frame rate",
+        items=ANIMATION_FPS,
+        default="NONE",
+        description="Ask Meshy to resample the clips (its change_fps post-process)",
+    )
     # Retexture
     style_prompt: StringProperty(name="Style", description="Describe the new look")
     style_image: StringProperty(name="Style image", subtype="FILE_PATH", description="Or an image of the new look")
@@ -143,8 +159,10 @@ class MeshySceneProperties(bpy.types.PropertyGroup):
         """The height in metres, without float32 noise (1.8, not 1.7999999523)."""
         return round(self.height_meters, 4)
 
-    def action_id(self) -> int:
-        return int(self.custom_action_id if self.action == actions_library.CUSTOM else self.action)
+    def animation_options(self) -> dict[str, Any]:
+        if self.animation_fps == "NONE":
+            return {}
+        return {"post_process": {"operation_type": "change_fps", "fps": int(self.animation_fps)}}
 
     def retexture_style(self) -> dict[str, Any]:
         style: dict[str, Any] = {}
