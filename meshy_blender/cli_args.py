@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from .bridge.messages import DEFAULT_PORT as DEFAULT_BRIDGE_PORT
 from .bridge.policy import ASSET_DOMAIN, MESHY_WEB_ORIGINS
 from .jobs import specs
+from .library.entry import KIND_LABELS
 
 DEFAULT_TIMEOUT_S = 3600.0
 DEFAULT_BATCH_TIMEOUT_S = 6 * 3600.0
@@ -420,6 +421,37 @@ def _bridge(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--allow-loopback-downloads", action="store_true", help=argparse.SUPPRESS)
 
 
+def _library(sub: argparse._SubParsersAction) -> None:
+    description = (
+        "The artist's library: every result made in the sidebar, by a command, a batch, the bridge\n"
+        "or the task browser, kept on this computer with its model, textures and thumbnail (beyond\n"
+        "Meshy's 3 days). The sidebar and the command share it: the add-on's user folder, or\n"
+        "$MESHY_LIBRARY_DIR, or --library-dir. No API key and no network are needed.\n\n"
+        "Exit codes: 0 done; 2 an unknown ID, or FILE.blend cannot be written there;\n"
+        "6 writing FILE.blend failed."
+    )
+    parser = sub.add_parser(
+        "library",
+        help="list, import or remove the results kept in your library",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--library-dir", metavar="DIR", help="the library's folder (default: the add-on's)")
+    common.add_argument("--json", action="store_true", help="print one JSON object per event on stdout")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="{list,import,remove}")
+    listing = actions.add_parser(
+        "list", parents=[common], help="the kept results, newest first (--json: one 'entry' event each)"
+    )
+    listing.add_argument("--kind", choices=tuple(KIND_LABELS), help="only results of this kind")
+    listing.add_argument("--search", metavar="TEXT", default="", help="only results whose name or prompt has TEXT")
+    one = actions.add_parser("import", parents=[common], help="import a kept result into FILE.blend (no network)")
+    one.add_argument("entry_id", metavar="ID", help="the result's task id, as 'list' shows it")
+    one.add_argument("-o", "--output", required=True, metavar="FILE.blend", help="added to FILE.blend if it exists")
+    gone = actions.add_parser("remove", parents=[common], help="delete a kept result and its files")
+    gone.add_argument("entry_id", metavar="ID", help="the result's task id, as 'list' shows it")
+
+
 def build_parser(prog: str = "meshy") -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
@@ -437,6 +469,7 @@ def build_parser(prog: str = "meshy") -> argparse.ArgumentParser:
     _assemble(sub)
     _tasks(sub, common)
     _bridge(sub)
+    _library(sub)
     sub.add_parser(
         "balance",
         parents=[common],

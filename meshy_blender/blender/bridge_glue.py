@@ -147,6 +147,7 @@ class _HeadlessBridge:
                 api_key=session.key_from_environment(),
                 base_url=session.base_url_from_environment(),
                 download_dir=paths.default_download_dir(),
+                library_dir=paths.library_dir(),
             )
         )
         if self.out_blend is not None:

@@ -16,14 +16,13 @@ from pathlib import Path
 import bpy
 
 from ..jobs.model import Job
+from ..library.store import LIBRARY_DIR_VARIABLE
 
 #: The add-on's package: ``meshy_blender`` or, as an extension, ``bl_ext.<repo>.meshy_blender``.
 PACKAGE = (__package__ or "meshy_blender").rsplit(".", 1)[0]
 
 JOBS_DIR = "jobs"
 LIBRARY_DIR = "library"
-#: Puts the library elsewhere (a farm's shared drive), for the sidebar and the command alike.
-LIBRARY_DIR_VARIABLE = "MESHY_LIBRARY_DIR"
 LEGACY_LEDGER_NAME = "jobs.json"
 CREDENTIALS_NAME = "credentials.json"
 

@@ -31,6 +31,7 @@ KIND_LABELS = {
 #: Roles of :attr:`Entry.files`: the model, a rig's clips (``walking``, ``running``), the thumbnail.
 MODEL = "model"
 THUMBNAIL = "thumbnail"
+CLIP_ROLES = ("walking", "running")
 
 
 @dataclass
@@ -86,6 +87,19 @@ class Entry:
     @property
     def texture_paths(self) -> dict[str, Path]:
         return {name: self.folder / relative for name, relative in self.textures.items()}
+
+    @property
+    def clip_paths(self) -> list[Path]:
+        """A rig's extra clips (walking, running) kept with it."""
+        return [path for path in map(self.path, CLIP_ROLES) if path is not None]
+
+    @property
+    def import_tags(self) -> dict[str, str]:
+        """The custom properties an import of this entry puts on its objects (as a job's import does)."""
+        tags = {"meshy_task_id": self.id, "meshy_kind": self.kind, "meshy_name": self.name, "meshy_library_id": self.id}
+        if self.prompt:
+            tags["meshy_prompt"] = self.prompt
+        return tags
 
     def matches(self, *, kind: str = "", search: str = "") -> bool:
         """Whether the entry is of ``kind`` (any when "") and ``search`` is in its name, prompt or id (any case)."""

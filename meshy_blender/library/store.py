@@ -41,6 +41,8 @@ from .entry import Entry
 
 log = logging.getLogger(__name__)
 
+#: Puts the library elsewhere (a farm's shared drive), for the sidebar and the command alike.
+LIBRARY_DIR_VARIABLE = "MESHY_LIBRARY_DIR"
 RECORD_VERSION = 1
 RECORD_SUFFIX = ".json"
 LOCKS = ".locks"

@@ -7,10 +7,13 @@ appears in its output, and with ``--json`` every stdout line is a JSON object.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 RUN_TIMEOUT_S = 120
+#: The artist's library of every command run here (never the user's own): a test's output folder stays its own.
+LIBRARY_DIR = tempfile.mkdtemp(prefix="meshy-e2e-library-")
+atexit.register(shutil.rmtree, LIBRARY_DIR, ignore_errors=True)
 #: Sandbox task duration for these tests: long enough to see progress, short enough to be quick.
 TASK_SECONDS = 0.3
 
@@ -46,6 +52,7 @@ def cli_env(base_url: str, key: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MESHY_")}
     env["PYTHONPATH"] = str(ROOT)
     env["MESHY_BASE_URL"] = base_url
+    env["MESHY_LIBRARY_DIR"] = LIBRARY_DIR
     if key is not None:
         env["MESHY_API_KEY"] = key
     return env

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import sys
@@ -194,6 +195,10 @@ def _bridge(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool) 
 def _dispatch(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool) -> int:
     if args.command == "bridge":
         return _bridge(args, reporter, module_mode=module_mode)
+    if args.command == "library":  # local files only: no key, no network
+        from . import library
+
+        return library.run(args, reporter, require_blender=_require_blender)
     if args.command == "assemble":  # local files only: no key, no network
         _require_blender("assemble")
         from .assemble import assemble
@@ -204,7 +209,9 @@ def _dispatch(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool
 
         plan = cli_generate.plan(args)  # all input checked before the key, the network or the scene
         _require_blender(args.command)
-        config = _config(args)
+        from .library import library_dir
+
+        config = dataclasses.replace(_config(args), library_dir=library_dir(args))  # results kept in the library
         _allow_network(module_mode)
         return plan.run(config, reporter)
     config = _config(args)
