@@ -338,7 +338,7 @@ def _image_list(most: int, action: str, what: str = "images") -> Check:
         if isinstance(value, (str, bytes, Path)) or not isinstance(value, Sequence):
             raise _fail(f"'{field}' must be a list of 1 to {most} images.", field)
         if not 1 <= len(value) <= most:
-            raise _fail(f"{action} 1 to {most} images; got {len(value)}.", field)
+            raise _fail(f"{action} 1 to {most} {what}; got {len(value)}.", field)
         return [_image(field, item) for item in value]
 
     return check
