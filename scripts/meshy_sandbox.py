@@ -47,6 +47,7 @@ from typing import Any, NoReturn, cast
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sandbox_animations
 import sandbox_assets
 import sandbox_images
 import sandbox_tools
@@ -134,8 +135,8 @@ def _rigged() -> bytes:
 
 
 @functools.lru_cache(maxsize=64)
-def _animation(name: str) -> bytes:
-    return sandbox_assets.animation_glb(name)
+def _animation(*clips: str) -> bytes:
+    return sandbox_assets.animation_glb(*clips)
 
 
 @functools.cache
@@ -339,8 +340,9 @@ def _validate_rigging(body: dict[str, Any]) -> None:
 def _validate_animation(body: dict[str, Any]) -> None:
     if not isinstance(body.get("rig_task_id"), str) or not body["rig_task_id"]:
         bad_request("rig_task_id is required")
-    if not _is_int(body.get("action_id")) or body["action_id"] < 0:
-        bad_request("action_id is required and must be a non-negative integer")
+    refused = sandbox_animations.problem(body)
+    if refused:
+        bad_request(refused)
     post = body.get("post_process")
     if post is None:
         return
@@ -425,7 +427,15 @@ RESOURCES = (
     Resource("image-to-3d", "v1", "mesh", _validate_image, _image_cost, "image-to-3d"),
     Resource("multi-image-to-3d", "v1", "mesh", _validate_multi_image, _image_cost, "multi-image-to-3d"),
     Resource("rigging", "v1", "rig", _validate_rigging, _fixed(5), "rig"),
-    Resource("animations", "v1", "animation", _validate_animation, _fixed(3), "animate", frozenset({"animation"})),
+    Resource(
+        "animations",
+        "v1",
+        "animation",
+        _validate_animation,
+        sandbox_animations.cost,
+        "animate",
+        frozenset({"animation"}),
+    ),
     Resource("retexture", "v1", "mesh", _validate_retexture, _fixed(10), "retexture"),
     Resource("remesh", "v1", "mesh", _validate_remesh, _fixed(5), "remesh"),
     *(
@@ -544,7 +554,7 @@ def asset_files(task: TaskRecord) -> dict[str, Asset]:
             files.update({f"{clip}.glb": clip_glb, f"{clip}_armature.glb": clip_glb})
         return files
     if task.resource.family == "animation":
-        action = _glb_asset(functools.partial(_animation, f"action_{task.body['action_id']}"))
+        action = _glb_asset(functools.partial(_animation, *sandbox_animations.clip_names(task.body)))
         return {"animation.glb": action}
     if task.resource.family == "image":
         return {name: Asset("image/png", picture) for name, picture in sandbox_images.pictures(task.body).items()}
@@ -1241,6 +1251,10 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "Not Found")
         state = self.sandbox.state
         key = state.admit(self.headers.get("Authorization"))
+        if path == sandbox_animations.LIBRARY_PATH:
+            self._require(method, "GET")
+            self._send_json(200, sandbox_animations.library())
+            return
         if resource is None or match is None:
             self._require(method, "GET")
             self._send_json(200, {"balance": state.balance(key)})

@@ -60,7 +60,9 @@ def test_the_picker_searches_filters_and_counts_the_selection(meshy: AddonEnv) -
     assert "No action selected: tick one or more above" in layout.labels()
 
     bpy.ops.meshy.actions_more()
-    assert toggled_ids(meshy.draw(panels.MESHY_PT_rig)) == expected[: 2 * meshy.module("blender.ui.actions_library").PAGE]
+    assert (
+        toggled_ids(meshy.draw(panels.MESHY_PT_rig)) == expected[: 2 * meshy.module("blender.ui.actions_library").PAGE]
+    )
 
     props.action_category = "Dancing"
     props.action_search = "hip hop"

@@ -38,7 +38,9 @@ def test_the_shipped_catalogue_is_what_the_script_makes_of_the_docs_table() -> N
 
 def test_the_script_refuses_a_table_naming_an_id_twice() -> None:
     with pytest.raises(ValueError, match="appears twice"):
-        build_animation_catalogue.parse_table("| 1 | Walk | WalkAndRun | Walking |\n| 1 | Run | WalkAndRun | Running |\n")
+        build_animation_catalogue.parse_table(
+            "| 1 | Walk | WalkAndRun | Walking |\n| 1 | Run | WalkAndRun | Running |\n"
+        )
 
 
 def test_search_matches_every_word_within_a_category() -> None:
@@ -96,7 +98,19 @@ def test_a_refreshed_copy_is_preferred_while_it_is_newer(tmp_path: Path) -> None
 def test_several_actions_go_as_action_ids_and_cost_per_action() -> None:
     values = cli_args.request_values(
         cli_args.build_parser().parse_args(
-            ["animate", "--rig-task-id", "rig-1", "--action-id", "1", "--action-id", "13", "--fps", "30", "-o", "a.blend"]
+            [
+                "animate",
+                "--rig-task-id",
+                "rig-1",
+                "--action-id",
+                "1",
+                "--action-id",
+                "13",
+                "--fps",
+                "30",
+                "-o",
+                "a.blend",
+            ]
         )
     )
     stage = specs.build_job("animate", values).stages[0]

@@ -355,11 +355,11 @@ class MESHY_OT_animate_selected(bpy.types.Operator):
         if not rig_task_of(context.active_object):
             cls.poll_message_set("Select a character rigged by Meshy (or use Animate on a finished rig job)")
             return False
-        return True
-
         if not actions_library.selected_ids(scene_props(context)):
             cls.poll_message_set("Tick one or more actions of the library")
             return False
+        return True
+
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
         obj = context.active_object
         character = str(obj.get("meshy_name", obj.name)) if obj is not None else "Character"

@@ -54,6 +54,8 @@ class MeshyImageInput(bpy.types.PropertyGroup):
     @property
     def is_set(self) -> bool:
         return bool(self.image or self.filepath.strip())
+
+
 ANIMATION_FPS = [("NONE", "As Meshy makes it", "No frame-rate change")] + [
     (str(fps), f"{fps} fps", f"Clips resampled to {fps} frames per second") for fps in validation.POST_PROCESS_FPS
 ]
