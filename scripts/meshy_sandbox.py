@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sandbox_animations
 import sandbox_assets
 import sandbox_images
+import sandbox_models
 import sandbox_tools
 
 TEST_MODE_KEY = "msy_dummy_api_key_for_test_mode_12345678"
@@ -68,7 +69,7 @@ CONTROL_PREFIX = "/_sandbox/"
 LARGE_GLB_PATH = "/_sandbox/large.glb"
 BALANCE_PATH = "/openapi/v1/balance"
 GLB_TYPE = "model/gltf-binary"
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELED", "EXPIRED"})
 
 
 class ApiError(Exception):
@@ -155,6 +156,7 @@ THUMBNAIL_COLOUR = TEXTURE_COLOURS["base_color"]
 DEFAULT_FORMATS = ("glb", "obj")
 MODEL_FORMATS = frozenset({"glb", "obj", "fbx", "stl", "usdz", "3mf"})
 BASIC_CLIPS = ("walking", "running")
+PRE_REMESHED = "pre_remeshed.glb"
 #: post_process operations accepted; their FBX/USDZ outputs are not written offline, so not advertised.
 PROCESSED = frozenset({"change_fps", "fbx2usdz", "extract_armature"})
 
@@ -171,8 +173,9 @@ def _png_asset(size: int, rgb: tuple[int, int, int]) -> Asset:
 
 ENUMS: dict[str, frozenset[str]] = {
     "mode": frozenset({"preview", "refine"}),
-    "model_type": frozenset({"standard", "lowpoly"}),
-    "ai_model": frozenset({"meshy-5", "meshy-6", "latest"}),
+    "model_type": frozenset({"standard", "smart-topology", "lowpoly"}),  # lowpoly: retired (sandbox_models)
+    "texture_resolution": frozenset({"2k", "4k", "8k"}),
+    "geometry_resolution": frozenset({"standard", "2k", "4k"}),
     "topology": frozenset({"quad", "triangle"}),
     "symmetry_mode": frozenset({"off", "auto", "on"}),
     "pose_mode": frozenset({"a-pose", "t-pose", ""}),
@@ -191,6 +194,7 @@ BOOL_FIELDS = frozenset(
         "should_texture",
         "save_pre_remeshed_model",
         "image_enhancement",
+        "multi_view_thumbnails",
         "enable_original_uv",
     }
 )
@@ -284,6 +288,8 @@ def check_common(body: dict[str, Any]) -> None:
         formats = body["target_formats"]
         if not isinstance(formats, list) or not formats or not all(f in MODEL_FORMATS for f in formats):
             bad_request(f"target_formats must be a non-empty list of: {', '.join(sorted(MODEL_FORMATS))}")
+    if "decimation_mode" in body and body["decimation_mode"] not in (1, 2, 3, 4):
+        bad_request("decimation_mode must be 1, 2, 3 or 4")
     if "seed" in body and not _is_int(body["seed"]):
         bad_request("seed must be an integer")
 
@@ -375,21 +381,15 @@ def _validate_image_to_image(body: dict[str, Any]) -> None:
     sandbox_images.validate_image_to_image(body, bad_request, check_image)
 
 
-def _newer_model(body: dict[str, Any]) -> bool:
-    return body.get("ai_model", "latest") != "meshy-5"
-
-
 def _text_cost(body: dict[str, Any]) -> int:
-    if body["mode"] == "refine":
-        return 10
-    return 20 if _newer_model(body) else 5
+    return sandbox_models.cost("text-to-3d", body, body["mode"])
 
 
-def _image_cost(body: dict[str, Any]) -> int:
-    textured = body.get("should_texture", True)
-    if _newer_model(body):
-        return 30 if textured else 20
-    return 15 if textured else 5
+def _image_cost(endpoint: str) -> Callable[[dict[str, Any]], int]:
+    def cost(body: dict[str, Any]) -> int:
+        return sandbox_models.cost(endpoint, body, "textured" if body.get("should_texture", True) else "untextured")
+
+    return cost
 
 
 # --------------------------------------------------------------------------- resources
@@ -424,8 +424,10 @@ def _fixed(credits: int) -> Callable[[dict[str, Any]], int]:
 
 RESOURCES = (
     Resource("text-to-3d", "v2", "mesh", _validate_text, _text_cost),
-    Resource("image-to-3d", "v1", "mesh", _validate_image, _image_cost, "image-to-3d"),
-    Resource("multi-image-to-3d", "v1", "mesh", _validate_multi_image, _image_cost, "multi-image-to-3d"),
+    Resource("image-to-3d", "v1", "mesh", _validate_image, _image_cost("image-to-3d"), "image-to-3d"),
+    Resource(
+        "multi-image-to-3d", "v1", "mesh", _validate_multi_image, _image_cost("multi-image-to-3d"), "multi-image-to-3d"
+    ),
     Resource("rigging", "v1", "rig", _validate_rigging, _fixed(5), "rig"),
     Resource(
         "animations",
@@ -481,6 +483,9 @@ class TaskRecord:
     cost: int
     failure: dict[str, str] | None
     seed: int
+    #: CANCELED or EXPIRED when ended through /_sandbox/cancel or /_sandbox/expire, at ``ended_at``.
+    ended: str = ""
+    ended_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -511,6 +516,11 @@ def phase_of(task: TaskRecord, now: float) -> Phase:
     running = task.duration - pending
     elapsed = now - task.created
     started = _ms(task.created + pending)
+    if task.ended == "CANCELED":
+        began = started if task.ended_at >= task.created + pending else 0
+        return Phase("CANCELED", 0, 0, began, _ms(task.ended_at), None)
+    if task.ended == "EXPIRED":
+        return Phase("EXPIRED", 100, 0, started, _ms(task.created + task.duration), None)
     if elapsed >= task.duration:
         failed = task.failure is not None
         finished = _ms(task.created + task.duration)
@@ -566,6 +576,8 @@ def asset_files(task: TaskRecord) -> dict[str, Asset]:
         glb = fmt == "glb"
         made = functools.partial(_textured_glb, _pbr(task)) if glb else functools.partial(sandbox_tools.vase_file, fmt)
         files[f"model.{fmt}"] = Asset(sandbox_tools.CONTENT_TYPES[fmt], made)
+    if sandbox_models.keeps_pre_remeshed(task.resource.name, task.body):
+        files[PRE_REMESHED] = _glb_asset(functools.partial(_textured_glb, False))
     return files
 
 
@@ -573,6 +585,7 @@ def render(task: TaskRecord, phase: Phase, link: Callable[[str], str]) -> dict[s
     """The task object as Meshy returns it; ``link(file)`` signs an asset URL."""
     done = phase.status == "SUCCEEDED"
     failed = phase.status == "FAILED"
+    refunded = failed or phase.status == "CANCELED"
     obj: dict[str, Any] = {
         "id": task.id,
         "type": task.type,
@@ -584,7 +597,7 @@ def render(task: TaskRecord, phase: Phase, link: Callable[[str], str]) -> dict[s
         "finished_at": phase.finished_at,
         "expires_at": phase.finished_at + _ms(task.result_ttl) if phase.finished_at else 0,
         "task_error": dict(task.failure) if failed and task.failure else {"message": ""},
-        "consumed_credits": 0 if failed else task.cost,
+        "consumed_credits": 0 if refunded else task.cost,
         "name": "",
         "seed": task.seed,
     }
@@ -624,6 +637,8 @@ def _mesh_fields(task: TaskRecord, done: bool, link: Callable[[str], str]) -> di
         "thumbnail_url": link("thumbnail.png") if done else "",
         "art_style": body.get("art_style", "realistic"),
     }
+    if done and sandbox_models.keeps_pre_remeshed(task.resource.name, body):
+        fields["model_urls"]["pre_remeshed_glb"] = link(PRE_REMESHED)
     if task.type != "remesh":
         maps = _texture_maps(task)
         fields["texture_urls"] = ([{m: link(f"{m}.png") for m in maps}] if maps else []) if done else None
@@ -797,6 +812,25 @@ class State:
         with self.lock:
             self.faults.clear()
 
+    def end_task(self, spec: Any, status: str) -> None:
+        """``/_sandbox/cancel`` or ``/_sandbox/expire`` ``{"task_id": …}``: the task ends CANCELED (refunded;
+        only while it runs) or EXPIRED (its files deleted, as after Meshy's 3 days; only once SUCCEEDED)."""
+        task_id = spec.get("task_id") if isinstance(spec, dict) else None
+        with self.lock:
+            task = self.tasks.get(task_id) if isinstance(task_id, str) else None
+            if task is None:
+                bad_request(f"unknown task {task_id!r}")
+            now = time.time()
+            current = phase_of(task, now).status
+            wanted = "SUCCEEDED" if status == "EXPIRED" else None
+            if (current != wanted) if wanted else current in TERMINAL:
+                bad_request(f"task {task_id} is {current}: it cannot become {status}")
+            task.ended, task.ended_at = status, now
+            if status == "CANCELED" and task.key in self.balances:
+                self.balances[task.key] += task.cost
+                if task in self.refunds:
+                    self.refunds.remove(task)
+
     def add_failure(self, spec: Any) -> None:
         if not isinstance(spec, dict):
             bad_request("fail_next takes a JSON object")
@@ -833,6 +867,8 @@ class State:
         if method == "POST":
             parsed = _json_object(body)
             entry.update(fields=sorted(parsed), body_bytes=len(body))
+            if isinstance(parsed.get("ai_model"), str):
+                entry["ai_model"] = parsed["ai_model"]  # the model id as it arrived (tests: sent as given)
         with self.lock:
             if generation == self.generation:
                 self.log.append(entry)
@@ -873,6 +909,9 @@ class State:
         # An image model is checked by the image resource's own rules, not the 3D models' list.
         check_common({k: v for k, v in body.items() if k != "ai_model"} if resource.family == "image" else body)
         resource.validate(body)
+        refused = sandbox_models.problem(resource.name, body)
+        if refused:
+            bad_request(refused)
         with self.lock:
             now = time.time()
             kept = self._resolve(resource, key, body, now)
@@ -955,6 +994,8 @@ class State:
         with self.lock:
             task = self.tasks.get(task_id)
             phase = phase_of(task, now) if task else None
+        if phase is not None and phase.status == "EXPIRED":
+            raise ApiError(403, "Access denied: the result has expired")
         if task is None or phase is None or phase.status != "SUCCEEDED":
             raise ApiError(404, "Not found")
         if _ms(now) >= phase.finished_at + _ms(task.result_ttl):
@@ -1116,6 +1157,8 @@ CONTROL: dict[tuple[str, str], Callable[[State, Any], Any]] = {
     ("DELETE", "faults"): lambda state, body: state.clear_faults(),
     ("POST", "fail_next"): State.add_failure,
     ("GET", "requests"): lambda state, body: state.requests(),
+    ("POST", "cancel"): lambda state, body: state.end_task(body, "CANCELED"),
+    ("POST", "expire"): lambda state, body: state.end_task(body, "EXPIRED"),
 }
 
 

@@ -26,6 +26,7 @@ from .errors import (
     MeshyError,
     NetworkError,
     RequestTimeoutError,
+    ResultExpiredError,
     ServerError,
     TaskFailedError,
     ValidationError,
@@ -46,7 +47,7 @@ from .http import (
     read_json,
 )
 from .sse import iter_events
-from .tasks import Task, TaskKind, TaskStatus, parse_task
+from .tasks import Task, TaskKind, TaskStatus, expired_message, parse_task
 from .untrusted import MAX_QUOTED_CHARS, UnsafeJSONError, clean_text, loads_json
 from .urls import require_secure_url
 from .validation import action_fields, validate
@@ -461,6 +462,8 @@ class MeshyClient:
             return task
         if task.status is TaskStatus.CANCELED:
             raise TaskFailedError(f"The {task.kind.label} task was cancelled on Meshy.", task_id=task.id)
+        if task.status is TaskStatus.EXPIRED:
+            raise ResultExpiredError(expired_message(task))
         error = task.task_error
         reason = error.message if error and error.message else "no reason given"
         code = error.code if error and error.code else None

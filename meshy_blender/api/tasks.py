@@ -232,8 +232,8 @@ def _task_error(value: Any) -> TaskError | None:
 def expired_message(task: Task) -> str:
     """An EXPIRED task in words: what happened and what can be done."""
     return (
-        f"Meshy deleted this result after 3 days (it keeps results that long; task {task.id}): only generating "
-        "it again, which costs credits, can bring it back."
+        f"Meshy deleted this result after 3 days (task {task.id} has expired): only generating it again, which "
+        "costs credits, can bring it back."
     )
 
 

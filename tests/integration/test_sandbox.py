@@ -504,11 +504,11 @@ def test_spending_the_balance_gives_402_while_the_test_key_is_free(api: Api) -> 
 @pytest.mark.parametrize(
     "body, cost",
     [
-        ({**PREVIEW, "ai_model": "meshy-5"}, 5),
+        ({**PREVIEW, "ai_model": "meshy-7.1"}, 20),
         ({"image_url": PNG_URI}, 30),
         ({"image_url": PNG_URI, "should_texture": False}, 20),
-        ({"image_url": PNG_URI, "ai_model": "meshy-5"}, 15),
-        ({"image_url": PNG_URI, "ai_model": "meshy-5", "should_texture": False}, 5),
+        ({"image_url": PNG_URI, "ai_model": "meshy-6-lite"}, 30),
+        ({"image_url": PNG_URI, "ai_model": "a-model-from-next-month", "should_texture": False}, 20),
     ],
 )
 def test_credits_follow_the_documented_costs(api: Api, body: dict[str, Any], cost: int) -> None:
@@ -653,7 +653,9 @@ INVALID = [
     (TEXT, {"prompt": "a chair"}, "mode"),
     (TEXT, {"mode": "draft", "prompt": "a chair"}, "mode"),
     (TEXT, {**PREVIEW, "model_type": "highpoly"}, "model_type"),
-    (TEXT, {**PREVIEW, "ai_model": "meshy-2"}, "ai_model"),
+    (TEXT, {**PREVIEW, "ai_model": "meshy-5"}, "ai_model"),
+    (TEXT, {**PREVIEW, "ai_model": ""}, "ai_model"),
+    (TEXT, {**PREVIEW, "model_type": "lowpoly"}, "model_type"),
     (TEXT, {**PREVIEW, "topology": "hexagon"}, "topology"),
     (TEXT, {**PREVIEW, "symmetry_mode": "maybe"}, "symmetry_mode"),
     (TEXT, {**PREVIEW, "pose_mode": "x-pose"}, "pose_mode"),
