@@ -70,10 +70,12 @@ class Library:
         """Every entry, newest first. Cheap while nothing changed (one ``stat``)."""
         with self._guard:
             mtime = _mtime(self.folder)
-            settled = mtime is not None and time.time_ns() - mtime > SETTLE_NS
-            if mtime != self._folder_mtime or not settled:
+            if mtime is None or mtime != self._folder_mtime:
+                settled = mtime is not None and time.time_ns() - mtime > SETTLE_NS
                 self._rescan()
-                self._folder_mtime = mtime
+                # A scan made while the folder's time was recent may have missed a change stamped with
+                # the same time: trusted only once that time is past (until then, the next call scans).
+                self._folder_mtime = mtime if settled else None
             return self._listing
 
     def find(self, *, kind: str = "", search: str = "") -> list[Entry]:

@@ -148,10 +148,11 @@ class AddonEnv:
         client.request_listeners.append(listener)
 
     def stop(self) -> None:
-        """Stop every worker and background call; forget the jobs (ledger included)."""
+        """Stop every worker and background call; forget the jobs (ledger included) and the library."""
         self.module("blender.ui.calls").shutdown(5.0)
         self.module("blender.session").shutdown(5.0)
         shutil.rmtree(self.module("blender.paths").jobs_dir(), ignore_errors=True)
+        shutil.rmtree(self.module("blender.paths").library_dir(), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
