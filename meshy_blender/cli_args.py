@@ -172,6 +172,8 @@ def _add_field(parser: argparse._ActionsContainer, field: specs.Field, **extra: 
     elif field.type is list:
         parser.add_argument(flag, nargs="+", choices=field.choices or None, metavar="VALUE", help=help_text, **extra)
     else:
+        if field.repeatable:
+            extra = {"action": "append", **extra}
         parser.add_argument(
             flag, type=field.type, choices=field.choices or None, metavar=field.name.upper(), help=help_text, **extra
         )
@@ -216,7 +218,7 @@ def _generation(sub: argparse._SubParsersAction, kind: str, common: argparse.Arg
             _add_field(style, fields["image_style_url"])
     else:
         _add_field(inputs, fields["rig_task_id"], required=True)
-        _add_field(inputs, fields["action_id"], required=True, action="append")
+        _add_field(inputs, fields["action_id"], required=True)
     options = parser.add_argument_group("Meshy options (not sent unless given)")
     for name in specs.OPTIONS[kind]:
         _add_field(options, fields[name])

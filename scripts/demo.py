@@ -38,7 +38,7 @@ MANIFEST = [
     {"name": "vase", "kind": "image-to-3d", "images": ["vase.png"], "enable_pbr": True},
     {"name": "statue", "kind": "multi-image-to-3d", "images": ["front.png", "side.png", "back.png"]},
     {"name": "knight", "kind": "rig", "model": "character.glb", "height_meters": 1.8},
-    {"name": "knight-walk", "kind": "animate", "rig_of": "knight", "action_id": 1},
+    {"name": "knight-moves", "kind": "animate", "rig_of": "knight", "action_id": [1, 13]},
 ]
 
 

@@ -150,6 +150,8 @@ def _from_text(key: str, cell: str) -> Any:
         raise ValidationError(f"'{key}' must be true or false (got {cell!r})")
     if kind in (int, float):
         try:
+            if field is not None and field.repeatable and ";" in cell:
+                return [kind(item) for item in cell.split(";") if item.strip()]
             return kind(cell)
         except ValueError:
             raise ValidationError(f"'{key}' must be a {'whole ' if kind is int else ''}number (got {cell!r})") from None
@@ -166,6 +168,10 @@ def _check_type(key: str, value: Any) -> None:
     if field is None:
         return  # build_job names unknown fields with the kind's list
     expected = field.type
+    if field.repeatable and isinstance(value, list) and value:
+        for item in value:
+            _check_type(key, item)
+        return
     if expected is bool:
         ok = isinstance(value, bool)
     elif expected is int:

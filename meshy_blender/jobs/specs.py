@@ -47,6 +47,8 @@ class Field:
     choices: tuple[Any, ...] = ()  # for a list: the allowed items
     #: A local file (relative paths are resolved), an http(s) URL or a data URI.
     is_file: bool = False
+    #: Given once or several times (``--action-id 1 --action-id 13``; a list in a manifest, ``1;13`` in CSV).
+    repeatable: bool = False
 
 
 _FIELDS = (
@@ -68,6 +70,7 @@ _FIELDS = (
         int,
         "an animation's number in Meshy's animation library (e.g. 0 Idle); repeat it for several actions, "
         "which come back as one file with a clip each",
+        repeatable=True,
     ),
     Field("text_style_prompt", str, "the new texture, described in words"),
     Field("image_style_url", str, "an image (file or URL) whose style the new texture copies", is_file=True),

@@ -10,7 +10,7 @@ import pytest
 
 from meshy_blender import cli_args
 from meshy_blender.api import ServerError, TaskKind, ValidationError, animations, estimate_credits, validate
-from meshy_blender.jobs import specs
+from meshy_blender.jobs import manifest, specs
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -132,3 +132,18 @@ def test_an_id_unknown_to_the_library_is_sent_as_given_but_not_a_negative_or_a_w
         assert refused.value.field == "action_ids"
     with pytest.raises(ValidationError, match="not both"):
         validate(TaskKind.ANIMATION, {"rig_task_id": "r", "action_id": 1, "action_ids": [2, 3]})
+
+
+def test_a_manifest_row_may_name_several_actions(tmp_path: Path) -> None:
+    rows = tmp_path / "assets.jsonl"
+    rows.write_text('{"name": "moves", "kind": "animate", "rig_task_id": "rig-1", "action_id": [1, 13]}\n')
+    (asset,) = manifest.load(rows)
+    assert asset.job().stages[0].body == {"rig_task_id": "rig-1", "action_ids": [1, 13]}
+    table = tmp_path / "assets.csv"
+    table.write_text("name,kind,rig_task_id,action_id\nmoves,animate,rig-1,1;13\n")
+    (asset,) = manifest.load(table)
+    assert asset.job().stages[0].body == {"rig_task_id": "rig-1", "action_ids": [1, 13]}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"name": "moves", "kind": "animate", "rig_task_id": "rig-1", "action_id": [1, "jump"]}\n')
+    with pytest.raises(ValidationError, match="whole number"):
+        manifest.load(bad)
