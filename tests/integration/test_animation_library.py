@@ -11,7 +11,7 @@ import pytest
 from api_samples import glb_bytes, sandbox_client
 from sandbox_control import Sandbox
 
-from meshy_blender.api import BadRequestError, MeshyClient, TaskKind, animations
+from meshy_blender.api import BadRequestError, MeshyClient, MeshyError, TaskKind, animations
 
 
 @pytest.fixture
@@ -58,3 +58,20 @@ def test_an_action_the_library_does_not_hold_is_refused_like_meshy(client: Meshy
     for ids in (5000, [1, 5000]):
         with pytest.raises(BadRequestError, match="5000"):
             client.animation(rig.id, ids)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"result": "not a list"}', "not a list of actions"),
+        ("[" * 100 + "]" * 100, "nested"),
+        ('[{"action_id": 1, "name": NaN}]', "not a number"),
+        ('[{"action_id": 1, "name": "x"}' + ', {"action_id": 2, "name": "y"}' * 10_000 + "]", "more than any library"),
+    ],
+)
+def test_a_hostile_library_answer_is_refused_in_words(
+    client: MeshyClient, sandbox: Sandbox, text: str, says: str
+) -> None:
+    sandbox.fault("/animations/library$", "body", times=-1, text=text)
+    with pytest.raises(MeshyError, match=says):
+        client.animation_library()
