@@ -148,9 +148,10 @@ def test_account_panel_shows_balance_and_cost_of_the_inputs(meshy: AddonEnv) -> 
     labels = meshy.draw(meshy.module("blender.ui.panels").MESHY_PT_account).labels()
     assert "Connected: 1000 credits" in labels
     assert "Text to 3D: 30" in labels  # preview 20 + refine 10
-    meshy.props.text_mesh.ai_model = "meshy-5"
+    meshy.props.text_mesh.ai_model = "CUSTOM"  # a model the catalogue does not know: priced like the dearest
+    meshy.props.text_mesh.custom_model = "meshy-8"
     meshy.props.refine = False
-    assert "Text to 3D: 5" in meshy.draw(meshy.module("blender.ui.panels").MESHY_PT_account).labels()
+    assert "Text to 3D: 20" in meshy.draw(meshy.module("blender.ui.panels").MESHY_PT_account).labels()
 
 
 # -- task browser --------------------------------------------------------------------------

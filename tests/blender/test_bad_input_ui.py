@@ -170,8 +170,12 @@ CASES = [
          "601-char prompt"),
     case(prompt("a chair", **{"refine": True, "text_texture.texture_prompt": LONG}), "generate_text", "run",
          "'texture_prompt' is 601 characters", "601-char texture prompt"),
-    case(prompt("a chair", negative_prompt=LONG), "generate_text", "run",
-         "'negative_prompt' is 601 characters", "601-char negative prompt"),
+    case(prompt("a chair", negative_prompt=LONG, **{"text_mesh.ai_model": "CUSTOM", "text_mesh.custom_model": "m-9"}),
+         "generate_text", "run", "'negative_prompt' is 601 characters", "601-char negative prompt"),
+    case(prompt("a chair", **{"text_mesh.ai_model": "CUSTOM", "text_mesh.custom_model": "meshy-5"}), "generate_text",
+         "poll", "Meshy retired Meshy-5 ('meshy-5') on 2026-10-10", "retired model typed in"),
+    case(prompt("a chair", **{"text_mesh.ai_model": "meshy-t2", "text_mesh.target_polycount": 20_000}),
+         "generate_text", "run", "'target_polycount' must be from 100 to 15,000", "over Smart Topology's budget"),
     case(prompt("a chair", **{"refine": True, "text_texture.texture_image": "{files}/notes.png"}), "generate_text",
          "run", "'notes.png' is not a PNG or JPEG", "texture image that is text"),
     case(prompt("a chair", **{"refine": True, "text_texture.texture_image": "{files}/missing.png"}), "generate_text",
@@ -284,8 +288,9 @@ def test_out_of_range_numbers_and_unknown_choices_cannot_be_entered(meshy: Addon
         (mesh, "topology", "hexagon"),
         (mesh, "symmetry_mode", "maybe"),
         (mesh, "pose_mode", "z-pose"),
-        (mesh, "ai_model", "meshy-9"),
-        (meshy.props, "model_type", "highpoly"),
+        (mesh, "ai_model", "meshy-9"),  # any id goes through Custom…, not the menu
+        (mesh, "ai_model", "meshy-5"),  # retired: not offered
+        (mesh, "geometry_resolution", "16k"),
     ):
         with pytest.raises(TypeError, match="not found in"):
             setattr(group, name, value)

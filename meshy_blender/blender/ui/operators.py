@@ -26,8 +26,8 @@ from ...jobs.manager import JobManager
 from ...jobs.model import Job
 from .. import paths, session
 from ..scene import exporter, file_identity
-from . import actions_library, calls, preferences
-from .properties import MeshyImageInput, scene_props
+from . import actions_library, calls, model_menu, preferences
+from .properties import TEXT_ENDPOINT, MeshyImageInput, scene_props
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
@@ -220,6 +220,14 @@ def rig_task_of(obj: bpy.types.Object | None) -> str:
 # -- generation -------------------------------------------------------------------------
 
 
+def model_usable(cls: Any, endpoint: str, model_id: str) -> bool:
+    """False (the button greyed, the reason in its tooltip) for a retired model: it never leaves the machine."""
+    refused = model_menu.retired_note(endpoint, model_id)
+    if refused:
+        cls.poll_message_set(refused)
+    return not refused
+
+
 class MESHY_OT_generate_text(bpy.types.Operator):
     """Generate a 3D model from the prompt (a preview mesh, then textures when "Refine automatically" is on)"""
 
@@ -230,10 +238,11 @@ class MESHY_OT_generate_text(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         if not ready(cls, context):
             return False
-        if not scene_props(context).prompt.strip():
+        props = scene_props(context)
+        if not props.prompt.strip():
             cls.poll_message_set("Write a prompt describing the object first")
             return False
-        return True
+        return model_usable(cls, TEXT_ENDPOINT, props.text_mesh.model_id())
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
         props = scene_props(context)
@@ -259,10 +268,11 @@ class MESHY_OT_generate_image(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         if not ready(cls, context):
             return False
-        if not any(item.is_set for item in scene_props(context).images):
+        props = scene_props(context)
+        if not any(item.is_set for item in props.images):
             cls.poll_message_set("Add an image of the object first (a file, or an image loaded in Blender)")
             return False
-        return True
+        return model_usable(cls, props.image_endpoint(), props.image_mesh.model_id())
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
         props = scene_props(context)

@@ -20,7 +20,7 @@ from ...bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
 from ...jobs.model import FileRef, Job, JobState
 from .. import session
 from ..scene import file_identity
-from . import actions_library, calls, icons, library_view, preferences
+from . import actions_library, calls, generation_ui, icons, library_view, preferences
 from .operators_jobs import (
     BROWSE_CALL,
     can_animate,
@@ -34,7 +34,7 @@ from .operators_jobs import (
     task_ids,
     task_title,
 )
-from .properties import MeshyMeshOptions, MeshyTextureOptions, scene_props
+from .properties import TEXT_ENDPOINT, honours, scene_props
 
 MAX_JOBS_SHOWN = 30
 JOB_THUMBNAIL_SCALE = 3.0
@@ -90,24 +90,6 @@ class MeshySubPanel(MeshyPanel):
     bl_parent_id = "MESHY_PT_main"
 
 
-def draw_mesh_options(layout: Any, options: MeshyMeshOptions) -> None:
-    layout.prop(options, "ai_model")
-    layout.prop(options, "symmetry_mode")
-    layout.prop(options, "pose_mode")
-    layout.prop(options, "should_remesh")
-    sub = layout.column()
-    sub.active = options.should_remesh
-    sub.prop(options, "topology")
-    sub.prop(options, "target_polycount")
-
-
-def draw_texture_options(layout: Any, options: MeshyTextureOptions) -> None:
-    layout.prop(options, "enable_pbr")
-    layout.prop(options, "hd_texture")
-    layout.prop(options, "texture_prompt")
-    layout.prop(options, "texture_image")
-
-
 class MESHY_PT_text(MeshySubPanel):
     bl_idname = "MESHY_PT_text"
     bl_label = "Text to 3D"
@@ -116,16 +98,33 @@ class MESHY_PT_text(MeshySubPanel):
         props = scene_props(context)
         layout = layout_of(self)
         layout.prop(props, "prompt", text="")
-        layout.prop(props, "negative_prompt")
-        col = layout.column()
-        col.prop(props, "model_type")
-        draw_mesh_options(col, props.text_mesh)
-        layout.prop(props, "refine")
-        sub = layout.column()
+        generation_ui.draw_model(layout, props.text_mesh, TEXT_ENDPOINT)
+        row = layout.row()
+        row.prop(props, "refine")
+        sub = row.row()
         sub.active = props.refine
-        draw_texture_options(sub, props.text_texture)
+        sub.prop(props.text_texture, "enable_pbr")
+        generation_ui.draw_size(layout, props.text_mesh)
         label = "Generate" if props.refine else "Generate preview"
         layout.operator("meshy.generate_text", text=f"{label} (~{text_cost(context)} credits)", icon="PLAY")
+
+
+class MESHY_PT_text_advanced(MeshyPanel):
+    bl_idname = "MESHY_PT_text_advanced"
+    bl_parent_id = "MESHY_PT_text"
+    bl_label = "Advanced"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        props = scene_props(context)
+        layout = layout_of(self)
+        model = props.text_mesh.model_id()
+        if honours(TEXT_ENDPOINT, model, "negative_prompt"):
+            layout.prop(props, "negative_prompt")
+        generation_ui.draw_advanced_mesh(layout, props.text_mesh, TEXT_ENDPOINT)
+        sub = layout.column()
+        sub.active = props.refine
+        generation_ui.draw_advanced_texture(sub, props.text_texture, TEXT_ENDPOINT, model)
 
 
 class MESHY_PT_image(MeshySubPanel):
@@ -143,15 +142,32 @@ class MESHY_PT_image(MeshySubPanel):
             if item.image is None:
                 box.prop(item, "filepath", text="")
         layout.operator("meshy.image_add", icon="ADD")
-        col = layout.column()
-        draw_mesh_options(col, props.image_mesh)
-        col.prop(props, "should_texture")
-        sub = col.column()
+        generation_ui.draw_model(layout, props.image_mesh, props.image_endpoint())
+        row = layout.row()
+        row.prop(props, "should_texture")
+        sub = row.row()
         sub.active = props.should_texture
-        draw_texture_options(sub, props.image_texture)
+        sub.prop(props.image_texture, "enable_pbr")
+        generation_ui.draw_size(layout, props.image_mesh)
         count = sum(1 for item in props.images if item.is_set)
         text = "Generate from image" if count <= 1 else f"Generate from {count} views"
         layout.operator("meshy.generate_image", text=f"{text} (~{image_cost(context)} credits)", icon="PLAY")
+
+
+class MESHY_PT_image_advanced(MeshyPanel):
+    bl_idname = "MESHY_PT_image_advanced"
+    bl_parent_id = "MESHY_PT_image"
+    bl_label = "Advanced"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        props = scene_props(context)
+        layout = layout_of(self)
+        endpoint = props.image_endpoint()
+        generation_ui.draw_advanced_mesh(layout, props.image_mesh, endpoint)
+        sub = layout.column()
+        sub.active = props.should_texture
+        generation_ui.draw_advanced_texture(sub, props.image_texture, endpoint, props.image_mesh.model_id())
 
 
 class MESHY_PT_rig(MeshySubPanel):
@@ -363,7 +379,9 @@ def fixed_cost(kind: TaskKind) -> int:
 CLASSES = (
     MESHY_PT_main,
     MESHY_PT_text,
+    MESHY_PT_text_advanced,
     MESHY_PT_image,
+    MESHY_PT_image_advanced,
     MESHY_PT_rig,
     MESHY_PT_retexture,
     MESHY_PT_jobs,

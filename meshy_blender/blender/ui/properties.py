@@ -3,7 +3,9 @@
 """The generation inputs, stored on the Scene as ``scene.meshy`` (nothing secret here).
 
 Each group turns its fields into the options of a Meshy request with ``options()``, sending
-only what applies: remesh settings only when remeshing, texture settings only when texturing.
+only what applies: remesh settings only when remeshing, texture settings only when texturing,
+and only options the chosen model acts on (Meshy's model catalogue says which: Meshy-6+
+ignores symmetry and art style). The model menu is the catalogue's (see ``model_menu``).
 """
 
 from __future__ import annotations
@@ -21,15 +23,10 @@ from bpy.props import (
     StringProperty,
 )
 
-from ...api import validation
+from ...api import catalogue, validation
 from ...api.tasks import TaskKind
-from . import actions_library
+from . import actions_library, model_menu
 
-AI_MODELS = [
-    ("latest", "Latest", "Meshy's newest model (Meshy-6 today)"),
-    ("meshy-6", "Meshy-6", "Best quality; costs more credits"),
-    ("meshy-5", "Meshy-5", "The previous model; cheaper"),
-]
 TOPOLOGIES = [("triangle", "Triangles", "Triangulated mesh"), ("quad", "Quads", "Quad-dominant mesh")]
 SYMMETRY = [
     ("auto", "Auto", "Symmetric when the object looks symmetric"),
@@ -41,8 +38,25 @@ POSES = [
     ("a-pose", "A-pose", "Characters in A-pose (good for rigging)"),
     ("t-pose", "T-pose", "Characters in T-pose (good for rigging)"),
 ]
-MODEL_TYPES = [("standard", "Standard", "Detailed mesh"), ("lowpoly", "Low poly", "Clean low-poly mesh")]
+ORIGINS = [("bottom", "Bottom", "Origin at the bottom of the model"), ("center", "Center", "Origin at its centre")]
+GEOMETRY_RESOLUTIONS = [
+    ("standard", "Standard", "Meshy's usual mesh detail"),
+    ("2k", "2K", "Finer surface detail (Meshy-7.1)"),
+    ("4k", "4K", "Finest surface detail (Meshy-7.1, not with several images)"),
+]
+TEXTURE_RESOLUTIONS = [
+    ("2k", "2K", "Meshy's usual texture size"),
+    ("4k", "4K", "Larger textures"),
+    ("8k", "8K", "Largest textures"),
+]
+DECIMATION_MODES = [("NONE", "Meshy's default", "Not sent")] + [
+    (str(mode), f"Mode {mode}", f"Meshy's decimation mode {mode}") for mode in validation.DECIMATION_MODES
+]
+TEXT_ENDPOINT = "text-to-3d"
 BROWSE_KINDS = [(kind.name, kind.label, f"Your {kind.label} tasks on Meshy") for kind in TaskKind]
+ANIMATION_FPS = [("NONE", "As Meshy makes it", "No frame-rate change")] + [
+    (str(fps), f"{fps} fps", f"Clips resampled to {fps} frames per second") for fps in validation.POST_PROCESS_FPS
+]
 
 
 class MeshyImageInput(bpy.types.PropertyGroup):
@@ -56,42 +70,93 @@ class MeshyImageInput(bpy.types.PropertyGroup):
         return bool(self.image or self.filepath.strip())
 
 
-ANIMATION_FPS = [("NONE", "As Meshy makes it", "No frame-rate change")] + [
-    (str(fps), f"{fps} fps", f"Clips resampled to {fps} frames per second") for fps in validation.POST_PROCESS_FPS
-]
+def honours(endpoint: str, model_id: str, name: str) -> bool:
+    """Whether the model acts on option ``name``: a panel shows and sends only those."""
+    return catalogue.load().honours(endpoint, model_id, name)
 
 
 class MeshyMeshOptions(bpy.types.PropertyGroup):
-    ai_model: EnumProperty(name="AI model", items=AI_MODELS, default="latest")
-    should_remesh: BoolProperty(name="Remesh", default=True, description="Rebuild the mesh with the topology below")
+    ai_model: EnumProperty(
+        name="Model", items=model_menu.items, description="Meshy's model; Custom… sends any id as given"
+    )
+    custom_model: StringProperty(name="Custom model id", description="Any model id Meshy offers, sent as given")
+    auto_size: BoolProperty(
+        name="Real-world size", default=False, description="Meshy estimates the object's real height and scales it"
+    )
+    origin_at: EnumProperty(name="Origin", items=ORIGINS, default="bottom")
+    should_remesh: BoolProperty(
+        name="Remesh", default=False, description="Rebuild the mesh with the topology below (off: Meshy's own mesh)"
+    )
     topology: EnumProperty(name="Topology", items=TOPOLOGIES, default="triangle")
     target_polycount: IntProperty(
         name="Target polycount", default=30_000, min=validation.MIN_POLYCOUNT, max=validation.MAX_POLYCOUNT
     )
     symmetry_mode: EnumProperty(name="Symmetry", items=SYMMETRY, default="auto")
     pose_mode: EnumProperty(name="Pose", items=POSES, default="NONE")
+    geometry_resolution: EnumProperty(name="Geometry", items=GEOMETRY_RESOLUTIONS, default="standard")
+    decimation_mode: EnumProperty(name="Decimation", items=DECIMATION_MODES, default="NONE")
+    image_enhancement: BoolProperty(
+        name="Enhance the image", default=True, description="Let Meshy clean up the input image first"
+    )
+    save_pre_remeshed_model: BoolProperty(
+        name="Keep the model before remeshing", default=False, description="Also download Meshy's unremeshed GLB"
+    )
+    alpha_thumbnail: BoolProperty(name="Transparent thumbnail", default=False)
+    multi_view_thumbnails: BoolProperty(name="Thumbnails from four sides", default=False)
 
-    def options(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "ai_model": self.ai_model,
-            "symmetry_mode": self.symmetry_mode,
-            "should_remesh": self.should_remesh,
-        }
-        if self.should_remesh:
-            body.update(topology=self.topology, target_polycount=self.target_polycount)
+    def model_id(self) -> str:
+        """The chosen model: the menu's, or the typed id for Custom… (the endpoint's default when blank)."""
+        chosen = self.custom_model.strip() if self.ai_model == model_menu.CUSTOM else self.ai_model
+        return chosen or catalogue.load().default_model(model_menu.endpoint_of(self)) or catalogue.LATEST
+
+    def remeshes(self, endpoint: str) -> bool:
+        """Whether remeshing is asked for (Smart Topology models always make their own topology)."""
+        return self.should_remesh and honours(endpoint, self.model_id(), "should_remesh")
+
+    def options(self, endpoint: str) -> dict[str, Any]:
+        model = self.model_id()
+        body: dict[str, Any] = {"ai_model": model}
+        if honours(endpoint, model, "should_remesh"):
+            body["should_remesh"] = self.should_remesh
+        if self.remeshes(endpoint) or not honours(endpoint, model, "should_remesh"):
+            body["target_polycount"] = self.target_polycount
+            if honours(endpoint, model, "topology"):
+                body["topology"] = self.topology
         if self.pose_mode != "NONE":
             body["pose_mode"] = self.pose_mode
+        if self.auto_size:
+            body.update(auto_size=True, origin_at=self.origin_at)
+        chosen = {
+            "symmetry_mode": self.symmetry_mode,
+            "geometry_resolution": None if self.geometry_resolution == "standard" else self.geometry_resolution,
+            "decimation_mode": None if self.decimation_mode == "NONE" else int(self.decimation_mode),
+            "alpha_thumbnail": self.alpha_thumbnail or None,
+            "multi_view_thumbnails": self.multi_view_thumbnails or None,
+        }
+        if endpoint != "text-to-3d":
+            chosen["image_enhancement"] = self.image_enhancement
+            chosen["save_pre_remeshed_model"] = (self.save_pre_remeshed_model and self.remeshes(endpoint)) or None
+        body.update(
+            {name: value for name, value in chosen.items() if value is not None and honours(endpoint, model, name)}
+        )
         return body
 
 
 class MeshyTextureOptions(bpy.types.PropertyGroup):
     enable_pbr: BoolProperty(name="PBR maps", default=True, description="Metallic, roughness and normal maps too")
-    hd_texture: BoolProperty(name="HD texture", default=False, description="Higher resolution base colour")
+    texture_resolution: EnumProperty(name="Texture size", items=TEXTURE_RESOLUTIONS, default="2k")
+    remove_lighting: BoolProperty(
+        name="Remove baked lighting", default=True, description="Take highlights and shadows out of the base colour"
+    )
     texture_prompt: StringProperty(name="Texture prompt", description="Describe the texture (optional)")
     texture_image: StringProperty(name="Texture image", subtype="FILE_PATH", description="Reference image (optional)")
 
-    def options(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"enable_pbr": self.enable_pbr, "hd_texture": self.hd_texture}
+    def options(self, endpoint: str, model_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"enable_pbr": self.enable_pbr}
+        if self.texture_resolution != "2k" and honours(endpoint, model_id, "texture_resolution"):
+            body["texture_resolution"] = self.texture_resolution
+        if honours(endpoint, model_id, "remove_lighting"):
+            body["remove_lighting"] = self.remove_lighting
         if self.texture_prompt.strip():
             body["texture_prompt"] = self.texture_prompt.strip()
         if self.texture_image.strip():
@@ -103,7 +168,6 @@ class MeshySceneProperties(bpy.types.PropertyGroup):
     # Text to 3D
     prompt: StringProperty(name="Prompt", description="Describe the object to generate")
     negative_prompt: StringProperty(name="Avoid", description="What the model should not look like (optional)")
-    model_type: EnumProperty(name="Model type", items=MODEL_TYPES, default="standard")
     text_mesh: PointerProperty(type=MeshyMeshOptions)
     refine: BoolProperty(
         name="Refine automatically", default=True, description="Texture the preview as soon as it is ready"
@@ -143,18 +207,25 @@ class MeshySceneProperties(bpy.types.PropertyGroup):
     browse_page: IntProperty(name="Page", default=1, min=1)
 
     def preview_options(self) -> dict[str, Any]:
-        body = {**self.text_mesh.options(), "model_type": self.model_type}
-        if self.negative_prompt.strip():
+        body = self.text_mesh.options(TEXT_ENDPOINT)
+        if self.negative_prompt.strip() and honours(TEXT_ENDPOINT, body["ai_model"], "negative_prompt"):
             body["negative_prompt"] = self.negative_prompt.strip()
         return body
 
     def refine_options(self) -> dict[str, Any]:
-        return {"ai_model": self.text_mesh.ai_model, **self.text_texture.options()}
+        model = self.text_mesh.model_id()
+        return {"ai_model": model, **self.text_texture.options(TEXT_ENDPOINT, model)}
+
+    def image_endpoint(self) -> str:
+        """Image to 3D for one view, Multi-image to 3D for two to four."""
+        views = sum(1 for item in self.images if item.is_set)
+        return "multi-image-to-3d" if views > 1 else "image-to-3d"
 
     def image_options(self) -> dict[str, Any]:
-        body = {**self.image_mesh.options(), "should_texture": self.should_texture}
+        endpoint = self.image_endpoint()
+        body = {**self.image_mesh.options(endpoint), "should_texture": self.should_texture}
         if self.should_texture:
-            body.update(self.image_texture.options())
+            body.update(self.image_texture.options(endpoint, body["ai_model"]))
         return body
 
     def rig_height(self) -> float:
