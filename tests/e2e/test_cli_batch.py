@@ -57,6 +57,7 @@ def test_batch_with_a_failure_then_a_second_run_finishes_it(cli: Cli, sandbox: S
     assert summary["failed"] == [{"name": "vase", "reason": summary["failed"][0]["reason"]}]
     assert "Image too complex" in summary["failed"][0]["reason"]
     assert summary["credits"] == 20 + 20 + 5 + 3  # the failed task was refunded
+    assert summary["consumed_credits"] == {"chair": 20, "table": 20, "vase": 0, "hero": 5, "hero jump": 3}
     out = tmp_path / "out"
     for name in ("chair", "table", "hero", "hero jump"):
         assert is_glb(out / f"{name}.glb")

@@ -161,7 +161,8 @@ class BatchPlan:
         failed = [{"name": t.name, "reason": t.reason} for t in targets if t.outcome == "failed"]
         pending = [target.name for target in targets if not target.outcome]
         undone = [{"name": t.name, "reason": t.reason} for t in targets if t.outcome == "undone"]
-        credits = sum(target.job.consumed_credits for target in targets if target.job is not None)
+        charged = {target.name: target.job.consumed_credits for target in targets if target.job is not None}
+        credits = sum(charged.values())
         exit_code = EXIT_NETWORK if not finished else EXIT_TASK_FAILED if failed else EXIT_OK
         if finished and any(target.exit_code == EXIT_LOCAL_WRITE for target in targets):
             exit_code = EXIT_LOCAL_WRITE  # paid results are waiting for room: the same command writes them
@@ -175,6 +176,7 @@ class BatchPlan:
             pending=pending,
             over_budget=undone,
             credits=credits,
+            consumed_credits=charged,  # what Meshy charged for each asset (a failed task is refunded: 0)
             seconds=round(seconds, 1),
             blend=str(blend),
             exit_code=exit_code,
