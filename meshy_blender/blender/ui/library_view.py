@@ -11,6 +11,7 @@ the kind changes, so a redraw with thousands of entries slices a list and no mor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -69,13 +70,13 @@ def library() -> Library:
     return found
 
 
-def job_thumbnail(job: Job) -> Path | None:
-    """A job's thumbnail once known: the one it downloaded, else its library entry's."""
+def job_thumbnail(job: Job, kept: Mapping[str, Entry]) -> Path | None:
+    """A job's thumbnail once known: the one it downloaded, else its entry's among ``kept`` (:func:`entries_by_id`)."""
     own = job.files.get("thumbnail")
     if own:
         return Path(own)
-    kept = entry(job.final_task_id)
-    return kept.thumbnail_path if kept is not None else None
+    entry = kept.get(job.final_task_id)
+    return entry.thumbnail_path if entry is not None else None
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,8 @@ def page_of(view: MeshyLibraryView) -> Page:
     return Page(found[start : start + PAGE_SIZE], number, count, len(found))
 
 
-def entry(entry_id: str) -> Entry | None:
-    """The entry ``entry_id`` as the library listed it last (no disk read while nothing changed)."""
-    if not entry_id:
-        return None
+def entries_by_id() -> Mapping[str, Entry]:
+    """Every entry by id, as the library listed it last (no disk read while nothing changed)."""
     shelf = library()
     entries = shelf.entries()
     key = (id(shelf), shelf.version)
@@ -125,7 +124,11 @@ def entry(entry_id: str) -> Entry | None:
         index = {item.id: item for item in entries}
         _by_id.clear()
         _by_id[key] = index
-    return index.get(entry_id)
+    return index
+
+
+def entry(entry_id: str) -> Entry | None:
+    return entries_by_id().get(entry_id) if entry_id else None
 
 
 def register() -> None:

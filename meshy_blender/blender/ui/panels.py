@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 import bpy
@@ -233,19 +234,23 @@ class MESHY_PT_jobs(MeshySubPanel):
             layout.label(text="No jobs yet")
             return
         here = file_identity.current()
+        kept = library_view.entries_by_id()
         for job in jobs[:MAX_JOBS_SHOWN]:
-            draw_job(layout.box(), job, elsewhere=live is not None and live.elsewhere(job), here=here)
+            elsewhere = live is not None and live.elsewhere(job)
+            thumbnail = library_view.job_thumbnail(job, kept)
+            draw_job(layout.box(), job, elsewhere=elsewhere, here=here, thumbnail=thumbnail)
         if len(jobs) > MAX_JOBS_SHOWN:
             layout.label(text=f"… and {len(jobs) - MAX_JOBS_SHOWN} older jobs")
 
 
-def draw_job(layout: Any, job: Job, *, elsewhere: bool = False, here: FileRef | None = None) -> None:
-    """One job: name and state, progress, queue position, credits, error, and its buttons.
+def draw_job(
+    layout: Any, job: Job, *, elsewhere: bool = False, here: FileRef | None = None, thumbnail: Path | None = None
+) -> None:
+    """One job: its thumbnail once known, name and state, progress, queue position, credits, error, and its buttons.
 
     A job another Blender window or command runs (``elsewhere``) is shown without buttons;
     one running for another file than the open one (``here``) says where it will land.
     """
-    thumbnail = library_view.job_thumbnail(job)
     if thumbnail is not None:
         layout.template_icon(icon_value=icons.thumbnail(thumbnail), scale=JOB_THUMBNAIL_SCALE)
     row = layout.row()
