@@ -26,7 +26,7 @@ from ..api.errors import MeshyError
 from ..jobs.manager import JobManager
 from ..jobs.model import FileRef, Job
 from . import session
-from .scene import file_identity, importer
+from .scene import assets, file_identity, importer, library_blend, placement
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,12 @@ def import_job(manager: JobManager, job: Job, *, evaluate: bool = True) -> None:
             location=_import_location(),
             extra_actions_from=clips,
             evaluate=evaluate,
+            placement=_placement(),
         )
     except (MeshyError, RuntimeError, OSError, KeyError) as error:
         manager.mark_import_failed(job, f"Import failed: {error}")
         return
+    library_blend.mark_and_keep(result, assets.entry_for(job, manager.library), manager.library)
     manager.mark_imported(job, [obj.name for obj in result.objects], warning=_missing_maps(job, result))
     for listener in import_listeners:
         listener(job, result)
@@ -102,6 +104,11 @@ def _import_location() -> tuple[float, float, float] | None:
     """None places at the 3D cursor (the importer's default); else the world origin."""
     config = session.current_config()
     return None if config is None or config.place_at_cursor else (0.0, 0.0, 0.0)
+
+
+def _placement() -> placement.Placement:
+    config = session.current_config()
+    return placement.AS_MADE if config is None else placement.Placement(config.placement, config.target_height)
 
 
 def tick(budget_s: float | None = FRAME_BUDGET_S, *, evaluate: bool = True) -> bool:

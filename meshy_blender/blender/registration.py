@@ -22,6 +22,7 @@ from . import bridge_glue, pump, session
 from .cli import command as cli
 from .scene import file_identity
 from .ui import (
+    asset_library_ui,
     bridge_ui,
     calls,
     concept_ops,
@@ -52,6 +53,7 @@ CLASSES = (
     *concept_panel.CLASSES,
     *bridge_ui.CLASSES,
     *diagnostics_ui.CLASSES,
+    *asset_library_ui.CLASSES,
 )
 SHUTDOWN_TIMEOUT = 2.0
 CALLS_TIMEOUT = 1.0
@@ -87,6 +89,7 @@ def on_load_post(*_args: Any) -> None:
 HANDLERS = (
     (bpy.app.handlers.load_pre, on_load_pre),
     (bpy.app.handlers.save_post, on_save_post),
+    (bpy.app.handlers.save_post, asset_library_ui.on_save_post),
     (bpy.app.handlers.load_post, on_load_post),
 )
 

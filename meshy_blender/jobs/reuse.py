@@ -17,7 +17,7 @@ from .manager import JobManager
 from .model import Job, JobState
 
 _SUCCESS = (JobState.DONE, JobState.IMPORTED)
-_MESHY_FAILED = ("FAILED", "CANCELED")
+_MESHY_FAILED = ("FAILED", "CANCELED", "EXPIRED")
 
 
 def request_of(job: Job) -> list[Any]:
@@ -30,7 +30,7 @@ def request_of(job: Job) -> list[Any]:
 
 
 def failed_on_meshy(job: Job) -> bool:
-    """True when a task of the job ended FAILED or CANCELED on Meshy (retrying cannot help)."""
+    """True when a task of the job ended FAILED, CANCELED or EXPIRED on Meshy (retrying cannot help)."""
     return any(stage.status in _MESHY_FAILED for stage in job.stages)
 
 

@@ -186,6 +186,8 @@ def meshy(addon_session: AddonEnv, sandbox: Sandbox, tmp_path: Path) -> Iterator
     prefs.concurrency = 4
     prefs.use_sse = True
     prefs.place_at_cursor = True
+    prefs.placement = "CURSOR"
+    prefs.target_height = 0.0
     hooks = env.module("blender.session").client_hooks
     env.network.clear()
     hooks.append(env.record_network)

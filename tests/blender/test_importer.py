@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import addon_utils
 import bpy
 import pytest
+from glb_edit import rewrite_glb
 from mathutils import Vector
 
 from meshy_blender.blender.scene.importer import ImportFailedError, ImportResult, find_imported, import_glb
@@ -31,20 +30,6 @@ def _import(path: Path, name: str = "chair", job_id: str = "job-1", **options: A
 
 def _counts() -> dict[str, int]:
     return {kind: len(getattr(bpy.data, kind)) for kind in DATA_KINDS}
-
-
-def _rewrite_glb(source: Path, target: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
-    """Copy a GLB with its JSON chunk changed by ``edit`` (binary chunk kept as is)."""
-    data = source.read_bytes()
-    json_length = struct.unpack_from("<I", data, 12)[0]
-    document = json.loads(data[20 : 20 + json_length])
-    edit(document)
-    text = json.dumps(document).encode()
-    text += b" " * (-len(text) % 4)
-    rest = data[20 + json_length :]
-    body = struct.pack("<I4s", len(text), b"JSON") + text + rest
-    target.write_bytes(struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body)
-    return target
 
 
 def test_model_lands_in_its_own_collection_at_the_cursor(empty_scene: bpy.types.Scene, glb_assets: GlbAssets) -> None:
@@ -205,7 +190,7 @@ def test_roots_move_together_to_the_given_location(
         document["nodes"].append({"name": "Twin", "mesh": 0, "translation": [2.0, 0.0, 0.0]})
         document["scenes"][document.get("scene", 0)]["nodes"].append(len(document["nodes"]) - 1)
 
-    two_roots = _rewrite_glb(glb_assets.textured, tmp_path / "two.glb", add_second_root)
+    two_roots = rewrite_glb(glb_assets.textured, tmp_path / "two.glb", add_second_root)
     empty_scene.cursor.location = CURSOR
 
     result = _import(two_roots, location=(10.0, 0.0, 0.0))
@@ -253,7 +238,7 @@ def _broken_animation(glb: Path, target: Path) -> Path:
     def break_sampler(document: dict[str, Any]) -> None:
         document["animations"][0]["samplers"][0]["output"] = 9999
 
-    return _rewrite_glb(glb, target, break_sampler)
+    return rewrite_glb(glb, target, break_sampler)
 
 
 @pytest.mark.parametrize("corrupt", [_truncated, _not_a_glb, _broken_animation])

@@ -117,6 +117,15 @@ print("BLEND=" + json.dumps({
     "collections": {c.name: sorted(ch.name for ch in c.children) for c in bpy.data.collections},
     "actions": sorted(a.name for a in bpy.data.actions),
     "unpacked_images": [i.name for i in bpy.data.images if i.source == "FILE" and not i.packed_file],
+    "assets": {
+        item.name: {
+            "type": type(item).__name__,
+            "catalog_id": item.asset_data.catalog_id,
+            "tags": [tag.name for tag in item.asset_data.tags],
+            "preview_size": list(item.preview.image_size) if item.preview else [0, 0],
+        }
+        for item in [*bpy.data.objects, *bpy.data.collections] if item.asset_data
+    },
 }))
 """
 

@@ -17,6 +17,7 @@ from sandbox_control import PAID_KEY, TEST_KEY, Sandbox
 
 from meshy_blender.api import MeshyClient
 from meshy_blender.api.tasks import TaskKind
+from meshy_blender.blender.scene.catalogs import read_catalogs
 
 KILL_WAIT_S = 60
 
@@ -84,6 +85,11 @@ def test_batch_with_a_failure_then_a_second_run_finishes_it(cli: Cli, sandbox: S
     meshes = {name: next(obj["bounds"] for obj in parts if obj["type"] == "MESH") for name, parts in assets.items()}
     for (a, box_a), (b, box_b) in combinations(meshes.items(), 2):
         assert not overlaps(box_a, box_b), (a, b)  # laid out in a grid
+    catalog = read_catalogs(out)  # the output folder is an asset library as is
+    assert {name: catalog[asset["catalog_id"]] for name, asset in blend["assets"].items()} == {
+        "chair": "Meshy/Text to 3D", "table": "Meshy/Text to 3D", "vase": "Meshy/Image to 3D",
+        "hero": "Meshy/Rigged", "hero jump": "Meshy/Animated",
+    }  # fmt: skip
 
 
 def test_an_interrupted_batch_resumes_without_creating_any_task_twice(

@@ -10,6 +10,8 @@ from api_samples import png_bytes
 from cli_harness import Cli, assets_in, describe_blend, is_glb
 from sandbox_control import PAID_KEY, Sandbox
 
+from meshy_blender.blender.scene.catalogs import read_catalogs
+
 PBR = ["base_color", "metallic", "normal", "roughness"]
 
 
@@ -67,6 +69,12 @@ def test_refine_with_pbr_saves_a_scene_and_later_commands_add_to_it(
     assert sorted(blend["collections"]["Meshy"]) == ["a brass lamp", "view0"]
     assert lamp["job_id"] != photo["job_id"]
     assert blend["unpacked_images"] == []  # textures travel inside the .blend
+    marked = blend["assets"]  # each result is one object: that object is the asset
+    catalog = read_catalogs(tmp_path)  # the catalog file beside scene.blend
+    assert {name: catalog[asset["catalog_id"]] for name, asset in marked.items()} == {
+        "a brass lamp": "Meshy/Text to 3D", "view0": "Meshy/Image to 3D"}  # fmt: skip
+    assert {"Meshy", "Text to 3D", "brass", "lamp"} <= set(marked["a brass lamp"]["tags"])
+    assert all(asset["preview_size"][0] > 0 for asset in marked.values())  # Meshy's thumbnail
 
 
 def test_multi_image_to_3d(cli: Cli, sandbox: Sandbox, tmp_path: Path, images: list[Path]) -> None:

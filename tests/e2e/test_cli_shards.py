@@ -11,6 +11,8 @@ from cli_harness import Cli, assets_in, describe_blend
 from sandbox_control import PAID_KEY, Sandbox
 from test_cli_batch import overlaps, write_manifest
 
+from meshy_blender.blender.scene.catalogs import read_catalogs
+
 
 def test_a_rig_keeps_its_animation_in_its_shard_and_assemble_joins_the_shards(
     cli: Cli, sandbox: Sandbox, tmp_path: Path
@@ -42,6 +44,10 @@ def test_a_rig_keeps_its_animation_in_its_shard_and_assemble_joins_the_shards(
     assert any(obj["type"] == "ARMATURE" and obj["action"] for obj in assets["hero jump"])
     assert "running" in blend["actions"]  # the rig's second clip, kept only by its fake user
     assert not blend["unpacked_images"]
+    catalog = read_catalogs(tmp_path)  # beside all.blend: the shards' asset marks are kept, their catalogs defined
+    assert {name: catalog[asset["catalog_id"]] for name, asset in blend["assets"].items()} == {
+        "hero": "Meshy/Rigged", "chair": "Meshy/Text to 3D", "table": "Meshy/Text to 3D", "hero jump": "Meshy/Animated",
+    }  # fmt: skip
     meshes = {name: next(obj["bounds"] for obj in parts if obj["type"] == "MESH") for name, parts in assets.items()}
     for (a, box_a), (b, box_b) in combinations(meshes.items(), 2):
         assert not overlaps(box_a, box_b), (a, b)

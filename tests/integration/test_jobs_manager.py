@@ -179,6 +179,34 @@ def test_expired_result_is_reported_clearly(sandbox, make_manager, paid_key) -> 
     assert "expired" in job.error
 
 
+def test_a_task_canceled_on_meshy_is_said_in_words(sandbox, make_manager) -> None:
+    sandbox.configure(task_seconds=30)
+    manager = make_manager()
+    job = manager.submit(_headless(plans.text_job("a chair canceled on the web")))
+    deadline = time.monotonic() + 10
+    while not job.stages[0].task_id:
+        assert time.monotonic() < deadline, "the task was not created"
+        time.sleep(0.02)
+    sandbox.control("POST", "cancel", {"task_id": job.stages[0].task_id})
+    _wait(manager, [job])
+    assert job.state is JobState.FAILED
+    assert job.error == "The Text to 3D task was cancelled on Meshy."
+
+
+def test_a_task_meshy_let_expire_is_said_in_words(sandbox, make_manager, paid_key) -> None:
+    sandbox.configure(task_seconds=0.1)
+    client = MeshyClient(paid_key, sandbox.url)
+    task_id = client.text_to_3d_preview("an old chair")
+    client.wait_for_task(TaskKind.TEXT_TO_3D, task_id, timeout=10)
+    sandbox.control("POST", "expire", {"task_id": task_id})  # status EXPIRED, files gone
+    manager = make_manager()
+    job = manager.submit(_headless(plans.existing_task_job(TaskKind.TEXT_TO_3D, task_id, name="old chair")))
+    _wait(manager, [job])
+    assert job.state is JobState.FAILED
+    assert job.error.startswith("Meshy deleted this result after 3 days")
+    assert "generating it again" in job.error
+
+
 def test_shutdown_stops_workers_within_two_seconds(sandbox, make_manager) -> None:
     sandbox.configure(task_seconds=30)
     manager = make_manager(concurrency=4)

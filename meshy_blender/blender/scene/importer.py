@@ -49,6 +49,7 @@ except ImportError:  # private: every Blender 4.2-5.0 has it, a later one might 
 
 from ...api.errors import EXIT_TASK_FAILED, MeshyError
 from ...api.glb_safety import RefusedModelError, check_glb_safe
+from . import placement as placements
 from .materials import MaterialReport, material_report
 
 JOB_ID_PROP = "meshy_job_id"
@@ -111,6 +112,8 @@ class ImportResult:
     armature: bpy.types.Object | None
     #: Names of the actions the import added (the file's own clips, then the extra ones).
     actions: list[str]
+    #: The proxy object the result took the place of (hidden), if any (see :mod:`.placement`).
+    replaced: bpy.types.Object | None = None
 
     @property
     def materials(self) -> MaterialReport:
@@ -128,6 +131,7 @@ def import_glb(
     collection_path: Sequence[str] = (ROOT_COLLECTION,),
     extra_actions_from: Iterable[str | os.PathLike[str]] = (),
     evaluate: bool = True,
+    placement: placements.Placement = placements.AS_MADE,
 ) -> ImportResult:
     """Import ``filepath`` as one Meshy result and return what was created.
 
@@ -145,6 +149,9 @@ def import_glb(
     placement. That update rebuilds the relations of the whole scene (Blender's own cost,
     the bare importer's too); a caller importing many results where nothing is drawn (the
     headless pump) passes False and leaves it to the next one who needs them.
+
+    ``placement`` then puts the result on the ground, in place of a proxy object or at a
+    given height (see :mod:`.placement`; each but the default costs one more update).
 
     Raises :class:`ImportFailedError` when a file is not a valid GLB or the importer
     fails; whatever was created until then is removed.
@@ -180,6 +187,8 @@ def import_glb(
             action.use_fake_user = True
         target = scene.cursor.location.copy() if location is None else Vector(location)
         root = _place(objects, collection, name, target)
+        parent = chain[-2] if len(chain) > 1 else scene.collection
+        replaced = placements.apply(placement, objects, collection, parent, target, job_id=job_id)
         _tag(objects, job_id, tags)
     except BaseException:
         snapshot.remove_new()
@@ -194,6 +203,7 @@ def import_glb(
         collection=collection,
         armature=armature,
         actions=[action.name for action in actions],
+        replaced=replaced,
     )
 
 

@@ -62,7 +62,7 @@ def tagged(key: str, value: str) -> list[bpy.types.Object]:
     return [obj for obj in bpy.data.objects if obj.get(key) == value]
 
 
-def _bounds(objects: Iterable[bpy.types.Object]) -> tuple[Vector, Vector]:
+def world_bounds(objects: Iterable[bpy.types.Object]) -> tuple[Vector, Vector]:
     """World-space (min, max) corners of the meshes, or of the origins when there is no mesh."""
     objects = list(objects)
     points = [obj.matrix_world @ Vector(corner) for obj in objects if obj.type == "MESH" for corner in obj.bound_box]
@@ -86,7 +86,7 @@ def layout_grid(groups: Sequence[Sequence[bpy.types.Object]]) -> None:
     view_layer = bpy.context.view_layer
     if view_layer is not None:
         view_layer.update()  # world matrices of objects imported or moved since the last update
-    boxes = [_bounds(group) for group in groups]
+    boxes = [world_bounds(group) for group in groups]
     cell = max(max(high.x - low.x, high.y - low.y) for low, high in boxes) + GRID_MARGIN
     columns = math.ceil(math.sqrt(len(groups)))
     for index, (group, (low, high)) in enumerate(zip(groups, boxes, strict=True)):

@@ -67,6 +67,10 @@ def submit(
         job = build()
         job.bind(file_identity.ensure())  # the result lands in this file, wherever the artist goes meanwhile
         manager(context).submit(job)
+        if preferences.get(context).placement == "PROXY":
+            from ..scene import placement  # loaded when asked, not when the add-on is enabled
+
+            placement.remember_proxy(context, job.id)  # the object selected now is the one the result replaces
     except (MeshyError, OSError) as error:
         operator.report({"ERROR"}, str(error))
         return {"CANCELLED"}

@@ -26,7 +26,7 @@ from ...api.urls import require_secure_url
 from ...bridge.messages import DEFAULT_PORT
 from ...jobs.runner import RunSettings
 from .. import credentials, paths, session
-from . import calls
+from . import asset_library_ui, calls
 
 if TYPE_CHECKING:
     from ...api.client import MeshyClient
@@ -139,6 +139,7 @@ class MeshyPreferences(bpy.types.AddonPreferences):
         col.prop(self, "place_at_cursor")
         col.prop(self, "placement")
         col.prop(self, "target_height")
+        asset_library_ui.draw_button(col, context)
         col.separator()
         col.label(text="Meshy Bridge (Send to Blender from the Meshy web app)")
         col.prop(self, "bridge_port")

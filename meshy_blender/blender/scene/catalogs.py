@@ -1,0 +1,122 @@
+"""Meshy's asset catalogs and the catalog file Blender reads beside a .blend (plain Python, no bpy).
+
+An asset stores only its catalog's UUID (and a "simple name"); the catalog's path, which
+the Asset Browser shows as a tree, lives in ``blender_assets.cats.txt`` at the root of an
+asset library (for the Current File library: beside the .blend). Its format, from
+Blender's manual: UTF-8 lines, ``#`` comments, a ``VERSION 1`` line, then one
+``UUID:catalog/path:simple name`` line per catalog.
+
+Each Meshy catalog's UUID is derived from its path (UUID 5), so every file, batch folder
+and library the add-on ever writes agrees on it: an asset made on a farm shows in the
+same "Meshy/Text to 3D" as one made in the sidebar. Writing a catalog file merges into
+the one already there (the user's own catalogs are kept as they are), under a lock so
+two processes saving into one folder lose neither's catalogs, and replaces it whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from ...jobs.locks import FileLock
+from ...library.entry import KIND_LABELS
+
+CATALOG_FILE = "blender_assets.cats.txt"
+ROOT = "Meshy"
+#: The catalog of a result whose kind has no catalog of its own.
+ROOT_OTHER = "Other"
+#: How long a writer waits for another process writing the same catalog file.
+LOCK_WAIT_S = 10.0
+_NAMESPACE = uuid.UUID("5d3f7a52-8e0b-4f39-9a54-6d1b2c0e7f41")  # fixed forever: catalog UUIDs derive from it
+_HEADER = (
+    "# This is an Asset Catalog Definition file for Blender.\n"
+    "#\n"
+    "# Empty lines and lines starting with `#` will be ignored.\n"
+    "# The first non-ignored line should be the version indicator.\n"
+    '# Other lines are of the format "UUID:catalog/path/for/assets:simple catalog name"\n'
+    "\n"
+    "VERSION 1\n"
+    "\n"
+)
+
+
+def catalog_path(kind: str) -> str:
+    """The catalog of a result of ``kind`` (a library entry kind, "text-to-3d"…): "Meshy/Text to 3D"."""
+    label = KIND_LABELS.get(kind) or ROOT_OTHER
+    return f"{ROOT}/{label}"
+
+
+def catalog_uuid(path: str) -> str:
+    """The UUID of the catalog at ``path``: the same in every file and on every machine."""
+    return str(uuid.uuid5(_NAMESPACE, path))
+
+
+def simple_name(path: str) -> str:
+    """What Blender stores with each asset beside the UUID (and shows when the catalog file is missing)."""
+    return path.replace("/", "-")
+
+
+def known_catalogs() -> dict[str, str]:
+    """UUID → path of every catalog Meshy assets may be in (the parent "Meshy" included)."""
+    paths = [ROOT, f"{ROOT}/{ROOT_OTHER}", *(f"{ROOT}/{label}" for label in KIND_LABELS.values())]
+    return {catalog_uuid(path): path for path in paths}
+
+
+def read_catalogs(folder: Path) -> dict[str, str]:
+    """UUID → path of the catalogs in ``folder``'s catalog file ({} when there is none)."""
+    try:
+        text = (folder / CATALOG_FILE).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    found = {}
+    for line in text.splitlines():
+        parts = line.strip().split(":", 2)
+        if len(parts) >= 2 and not line.startswith("#"):
+            found[parts[0]] = parts[1]
+    return found
+
+
+def write_catalogs(folder: Path, paths: Iterable[str]) -> Path:
+    """Make sure ``folder``'s catalog file defines the catalogs ``paths`` (and their parents); its path.
+
+    Lines already there stay as they are (a catalog the user renamed keeps its new path:
+    assets follow the UUID); missing ones are appended. The file is replaced whole, and
+    not at all when nothing is missing. Raises OSError when the folder cannot be written.
+    """
+    wanted = sorted({parent for path in paths for parent in _with_parents(path)})
+    target = folder / CATALOG_FILE
+    with FileLock(folder / f".{CATALOG_FILE}.lock") as lock:
+        if not lock.acquire(LOCK_WAIT_S):
+            raise OSError(f"{target} stayed busy for {LOCK_WAIT_S:g} s (another Blender is writing it)")
+        present = read_catalogs(folder)
+        missing = [path for path in wanted if catalog_uuid(path) not in present]
+        if not missing:
+            return target
+        try:
+            text = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = _HEADER
+        if not text.endswith("\n"):
+            text += "\n"
+        text += "".join(f"{catalog_uuid(path)}:{path}:{simple_name(path)}\n" for path in missing)
+        _replace(target, text)
+    return target
+
+
+def _with_parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[: index + 1]) for index in range(len(parts))]
+
+
+def _replace(target: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
