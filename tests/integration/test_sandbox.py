@@ -656,6 +656,13 @@ INVALID = [
     (TEXT, {**PREVIEW, "ai_model": "meshy-5"}, "ai_model"),
     (TEXT, {**PREVIEW, "ai_model": ""}, "ai_model"),
     (TEXT, {**PREVIEW, "model_type": "lowpoly"}, "model_type"),
+    # the model catalogue's rules (scripts/sandbox_models.py)
+    (TEXT, {**PREVIEW, "is_a_t_pose": True}, "is_a_t_pose"),
+    (IMAGE, {"image_url": PNG_URI, "ai_model": "meshy-t1"}, "ai_model"),
+    (MULTI, {"image_urls": [PNG_URI], "ai_model": "meshy-t2"}, "ai_model"),
+    (IMAGE, {"image_url": PNG_URI, "ai_model": "meshy-6-lite", "texture_resolution": "8k"}, "texture_resolution"),
+    (MULTI, {"image_urls": [PNG_URI], "ai_model": "meshy-7.1", "geometry_resolution": "4k"}, "geometry_resolution"),
+    (TEXT, {**PREVIEW, "ai_model": "meshy-t2", "target_polycount": 20_000}, "target_polycount"),
     (TEXT, {**PREVIEW, "topology": "hexagon"}, "topology"),
     (TEXT, {**PREVIEW, "symmetry_mode": "maybe"}, "symmetry_mode"),
     (TEXT, {**PREVIEW, "pose_mode": "x-pose"}, "pose_mode"),

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sandbox_control import Sandbox
-from test_sandbox import IMAGE, MULTI, PNG_URI, PREVIEW, TEXT, Api
+from test_sandbox import IMAGE, PNG_URI, PREVIEW, TEXT, Api
 
 
 @pytest.fixture
 def api(sandbox: Sandbox) -> Api:
     sandbox.configure(task_seconds=0.3, rate_limit=1000)
     return Api(sandbox)
-
-
-@pytest.mark.parametrize(
-    ("path", "body", "words"),
-    [
-        (TEXT, {**PREVIEW, "ai_model": "meshy-4"}, "retired"),
-        (IMAGE, {"image_url": PNG_URI, "ai_model": "meshy-t1"}, "meshy-t2.5"),
-        (MULTI, {"image_urls": [PNG_URI], "ai_model": "meshy-t2"}, "multi-image-to-3d"),
-        (IMAGE, {"image_url": PNG_URI, "ai_model": "meshy-6-lite", "texture_resolution": "8k"}, "texture_resolution"),
-        (MULTI, {"image_urls": [PNG_URI], "ai_model": "meshy-7.1", "geometry_resolution": "4k"}, "geometry_resolution"),
-        (TEXT, {**PREVIEW, "ai_model": "meshy-t2", "target_polycount": 20_000}, "target_polycount"),
-        (TEXT, {**PREVIEW, "is_a_t_pose": True}, "pose_mode"),
-    ],
-)
-def test_model_rules_of_the_catalogue_give_400_and_cost_nothing(
-    api: Api, path: str, body: dict[str, Any], words: str
-) -> None:
-    reply = api.post(path, body)
-    assert reply.status == 400
-    assert words in reply.json()["message"]
-    assert api.balance() == 1000
 
 
 def test_a_model_the_catalogue_does_not_know_is_accepted_and_logged_as_sent(api: Api) -> None:
