@@ -2,8 +2,9 @@
 
 Plain data, written as JSON in the entry's record (see :mod:`.store`). File paths are
 kept relative to the entry's own folder, so a library folder can be moved or shared
-(a farm's network drive) without rewriting its records; :attr:`Entry.folder` is set
-when an entry is read and gives the absolute paths.
+(a farm's network drive) without rewriting its records; :attr:`Entry.root` (the
+library's folder) is set when an entry is read, and :attr:`Entry.folder` and the paths
+are made from it when asked (not for each of 2,000 entries read).
 """
 
 from __future__ import annotations
@@ -63,8 +64,13 @@ class Entry:
     source: str = "sidebar"
     files: dict[str, str] = field(default_factory=dict)
     textures: dict[str, str] = field(default_factory=dict)
-    #: The entry's folder (absolute); set when it is read from a library, not saved.
-    folder: Path = field(default=Path(), compare=False, repr=False)
+    #: The library's folder; set when the entry is read from or added to a library, not saved.
+    root: Path = field(default=Path(), compare=False, repr=False)
+
+    @property
+    def folder(self) -> Path:
+        """The entry's own folder, holding its files."""
+        return self.root / self.id
 
     @property
     def kind_label(self) -> str:
@@ -109,15 +115,15 @@ class Entry:
         return not needle or any(needle in text.casefold() for text in (self.name, self.prompt, self.id))
 
     def to_dict(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "folder"}
-        return data
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "root"}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], folder: Path = Path()) -> Entry:
-        """An entry from its record's data (unknown keys from a newer version are ignored)."""
-        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "folder"}
-        entry = cls(**fields)
+    def from_dict(cls, data: dict[str, Any], root: Path = Path()) -> Entry:
+        """An entry of the library in ``root`` from its record's data (keys from a newer version are ignored)."""
+        try:
+            entry = cls(**data, root=root)
+        except TypeError:  # a key this version does not know
+            entry = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "root"}, root=root)
         if not isinstance(entry.id, str) or not isinstance(entry.files, dict) or not isinstance(entry.textures, dict):
             raise ValueError("library record has the wrong shape")
-        entry.folder = folder
         return entry

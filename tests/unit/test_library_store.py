@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import time
@@ -182,3 +183,19 @@ def test_the_thumbnail_is_the_plain_one_then_the_clear_one_then_the_first_view()
     assert task(alpha_thumbnail_url="https://a/alpha.png", **views) == "https://a/alpha.png"
     assert task(thumbnail_url="https://a/t.png", alpha_thumbnail_url="https://a/alpha.png") == "https://a/t.png"
     assert task(multi_view_thumbnail_urls="nonsense") == ""
+
+
+def test_a_cold_reader_takes_unchanged_records_from_the_index_and_reads_the_rest(tmp_path: Path, model: Path) -> None:
+    folder = tmp_path / "library"
+    _add_many(str(folder), str(model), "i", 60)
+    assert len(Library(folder).entries()) == 60  # read 60 records: the index is written
+    index = json.loads((folder / ".index.json").read_text())
+    index["records"]["i1"][2]["name"] = "as the index has it"  # same stamp as its record: taken from the index
+    (folder / ".index.json").write_text(json.dumps(index))
+    Library(folder).remove("i2")
+    Library(folder).add(entry("late"), {"model": model})  # after the index: read from its record
+    names = {kept.id: kept.name for kept in Library(folder).entries()}
+    assert names["i1"] == "as the index has it" and names["late"] == "asset late"
+    assert "i2" not in names and len(names) == 60
+    (folder / ".index.json").write_text("[broken")
+    assert len(Library(folder).entries()) == 60  # a broken index only costs reading the records
