@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 import pytest
+import sandbox_assets
 from mathutils import Vector
 
 from meshy_blender.blender.scene.assets import mark_result
@@ -137,3 +138,26 @@ def test_saving_into_an_asset_library_defines_the_catalogs_there(
     catalogs = meshy.module("blender.scene.catalogs")
     assert "Meshy/Rigged" in catalogs.read_catalogs(tmp_path / "studio").values()
     assert not (tmp_path / "elsewhere" / catalogs.CATALOG_FILE).exists()  # nothing beside files saved elsewhere
+
+
+def test_an_import_from_the_library_is_an_asset_and_replaces_the_selected_proxy(
+    meshy: AddonEnv, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    thumbnail = tmp_path / "thumbnail.png"
+    thumbnail.write_bytes(sandbox_assets.png_bytes(64, 64, (176, 118, 72)))
+    library = meshy.module("blender.ui.library_view").library()  # the one the panel shows
+    entry = library.add(
+        meshy.module("library").Entry(id="task-vase", kind="image-to-3d", name="blue vase", prompt=""),
+        {"model": glb_assets.textured, "thumbnail": thumbnail},
+    )
+    bpy.ops.mesh.primitive_cube_add(size=1.0, location=(2.0, 2.0, 0.5))
+    proxy = bpy.context.active_object
+    meshy.prefs.placement = "PROXY"
+
+    assert bpy.ops.meshy.library_import(entry_id=entry.id) == {"FINISHED"}
+
+    (vase,) = [obj for obj in bpy.data.objects if obj.get("meshy_library_id") == entry.id]
+    assert vase.asset_data is not None and vase.preview is not None and vase.preview.image_size[0] > 0
+    assert vase.asset_data.catalog_id == catalog_uuid("Meshy/Image to 3D")
+    assert proxy.hide_get() and vase.users_collection[0].name in proxy.users_collection[0].children
+    assert meshy.module("blender.scene.library_blend").blend_path(entry).is_file()

@@ -8,6 +8,8 @@ from pathlib import Path
 from cli_harness import LIBRARY_DIR, Cli, assets_in, describe_blend, is_glb
 from sandbox_control import PAID_KEY, Sandbox
 
+from meshy_blender.blender.scene.catalogs import read_catalogs
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -50,6 +52,8 @@ def test_batch_rows_are_kept_imported_from_the_library_and_removed(cli: Cli, san
     stool_objects = assets_in(blend)["stool"]
     assert {obj["task_id"] for obj in stool_objects} == {made["stool"]}
     assert any(obj["type"] == "MESH" for obj in stool_objects)
+    (marked,) = blend["assets"].values()  # an asset, in its catalog defined beside scene.blend
+    assert read_catalogs(tmp_path)[marked["catalog_id"]] == "Meshy/Text to 3D"
 
     removed = cli("library", "remove", made["stool"], key=None)
     assert removed.code == 0, removed.stderr

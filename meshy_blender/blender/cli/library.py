@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, reporter: Reporter, *, require_blender: Callab
     if model is None or not model.is_file():
         raise ValidationError(f"The library holds no model file for {entry.id} ({entry.folder}).", field="entry_id")
     require_blender("library import")
-    return _import(entry, model, output, reporter)
+    return _import(library, entry, model, output, reporter)
 
 
 def library_dir(args: argparse.Namespace) -> Path:
@@ -103,8 +103,8 @@ def _iso(ms: int) -> str | None:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds") if ms else None
 
 
-def _import(entry: Entry, model: Path, output: Path, reporter: Reporter) -> int:
-    from ..scene import importer, scene_io
+def _import(library: Library, entry: Entry, model: Path, output: Path, reporter: Reporter) -> int:
+    from ..scene import assets, importer, library_blend, scene_io
 
     outputs.prepare_folder(output.parent, output.name)
     with outputs.OutputLock(output.parent / f".{output.name}.meshy.lock", output, wait=0.0):
@@ -117,7 +117,9 @@ def _import(entry: Entry, model: Path, output: Path, reporter: Reporter) -> int:
             location=(0.0, 0.0, 0.0),
             extra_actions_from=[path for path in entry.clip_paths if path.is_file()],
         )
+        library_blend.mark_and_keep(result, entry, library)
         scene_io.save_scene(output)
+        assets.write_catalogs_beside(output)
     names = [obj.name for obj in result.objects]
     reporter.emit("imported", task_id=entry.id, name=entry.name, objects=names, output=str(output))
     reporter.say(f"Imported '{entry.name}' ({len(names)} objects) from the library into {output}")

@@ -23,8 +23,8 @@ from bpy.props import IntProperty, StringProperty
 from ...api.errors import MeshyError
 from ...jobs import plans
 from ...library.entry import Entry
-from ..scene import importer
-from . import library_view
+from ..scene import importer, library_blend, placement
+from . import library_view, preferences
 from .operators import animate_job, ready, submit
 from .properties import scene_props
 
@@ -233,12 +233,19 @@ class MESHY_OT_library_import(LibraryOperator):
         }
         if entry.prompt:
             tags["meshy_prompt"] = entry.prompt
+        prefs = preferences.get(context)
         try:
-            importer.import_glb(
-                model, job_id=f"library-{entry.id}", display_name=entry.name, tags=tags, extra_actions_from=clips
+            result = importer.import_glb(
+                model,
+                job_id=f"library-{entry.id}",
+                display_name=entry.name,
+                tags=tags,
+                extra_actions_from=clips,
+                placement=placement.Placement(prefs.placement, prefs.target_height),
             )
         except (MeshyError, RuntimeError, OSError) as error:
             return self.refuse(f"Import of '{entry.name}' failed: {error}")
+        library_blend.mark_and_keep(result, entry, library_view.library())
         self.report({"INFO"}, f"Imported '{entry.name}' from the library")
         return {"FINISHED"}
 
