@@ -165,6 +165,7 @@ def import_glb(
     if scene is None:
         raise ImportFailedError("There is no scene to import into")
     ensure_object_mode()
+    proxy = placements.find_proxy(placement, job_id)
     collection = bpy.data.collections.new(name)
     snapshot = _DataSnapshot(since=collection)  # the import's first data-block: all it makes comes after
     try:
@@ -188,7 +189,7 @@ def import_glb(
         target = scene.cursor.location.copy() if location is None else Vector(location)
         root = _place(objects, collection, name, target)
         parent = chain[-2] if len(chain) > 1 else scene.collection
-        replaced = placements.apply(placement, objects, collection, parent, target, job_id=job_id)
+        replaced = placements.apply(placement, objects, collection, parent, target, proxy=proxy, job_id=job_id)
         _tag(objects, job_id, tags)
     except BaseException:
         snapshot.remove_new()

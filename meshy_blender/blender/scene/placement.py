@@ -69,16 +69,19 @@ def remember_proxy(context: bpy.types.Context, job_id: str) -> bpy.types.Object 
     return proxy
 
 
-def find_proxy(job_id: str, exclude: Sequence[bpy.types.Object]) -> bpy.types.Object | None:
-    """The proxy of ``job_id``: the object tagged for it, else the selected, active object (not one of ``exclude``)."""
+def find_proxy(placement: Placement, job_id: str) -> bpy.types.Object | None:
+    """The proxy ``job_id``'s result replaces: the object tagged for it, else the selected, active one; or None.
+
+    Asked before the import, which changes the selection in some Blender versions.
+    """
+    if placement.mode != PROXY:
+        return None
     for obj in bpy.data.objects:
         if obj.get(PROXY_FOR_PROP) == job_id:
             return obj
     view_layer = bpy.context.view_layer
     active = view_layer.objects.active if view_layer is not None else None
-    if active is None or active in exclude or not active.select_get():
-        return None
-    return active
+    return active if active is not None and active.select_get() else None
 
 
 def apply(
@@ -88,16 +91,16 @@ def apply(
     parent: bpy.types.Collection,
     point: Vector,
     *,
+    proxy: bpy.types.Object | None,
     job_id: str,
 ) -> bpy.types.Object | None:
     """Move ``objects`` (already at ``point``) as ``placement`` says; the proxy replaced, if any.
 
-    ``collection`` is the result's own, a child of ``parent``: with a proxy it is moved
-    into the proxy's collection.
+    ``proxy`` is :func:`find_proxy`'s answer. ``collection`` is the result's own, a child
+    of ``parent``: with a proxy it is moved into the proxy's collection.
     """
     if not placement.moves:
         return None
-    proxy = find_proxy(job_id, objects) if placement.mode == PROXY else None
     view_layer = bpy.context.view_layer
     if view_layer is not None:
         view_layer.update()  # world matrices of the objects just imported and moved
