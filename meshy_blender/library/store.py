@@ -182,16 +182,7 @@ class Library:
     def _write_record(self, entry: Entry) -> None:
         text = json.dumps({"version": RECORD_VERSION, "entry": entry.to_dict()})
         try:
-            handle, temp = tempfile.mkstemp(prefix=f".{entry.id}-", suffix=".tmp", dir=self.folder)
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    out.write(text)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temp, self.record_path(entry.id))
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            _replace_whole(self.record_path(entry.id), text, durable=True)
         except OSError as error:
             raise self._write_error(error) from error
 
@@ -267,17 +258,26 @@ class Library:
             for entry_id, (stamp, entry) in read.items()
             if entry is not None
         }
-        try:
-            handle, temp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=self.folder)
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump({"version": RECORD_VERSION, "records": records}, out)
-                os.replace(temp, self.folder / INDEX)  # a cache: no fsync, a crash only costs a slower start
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+        text = json.dumps({"version": RECORD_VERSION, "records": records})
+        try:  # a cache: not durable, a crash only costs a slower start
+            _replace_whole(self.folder / INDEX, text, durable=False)
         except OSError as error:  # a read-only library is still listed
             log.info("Cannot write the Meshy library's index: %s", error)
+
+
+def _replace_whole(path: Path, text: str, *, durable: bool) -> None:
+    """Write ``path`` through a temporary file renamed over it (``durable``: fsync'd first); OSError on failure."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def _mtime(folder: Path) -> int | None:

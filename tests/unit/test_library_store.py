@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,17 @@ def _remove_many(folder: str, ids: list[str]) -> None:
     library = Library(Path(folder))
     for entry_id in ids:
         assert library.remove(entry_id)
+
+
+def _in_processes(target: Callable[..., None], calls: list[tuple[object, ...]]) -> None:
+    """Run ``target`` once per argument tuple, each in its own process, all at once; each must succeed."""
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=target, args=args) for args in calls]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
 
 
 def test_an_entry_is_kept_with_its_files_and_seen_by_a_fresh_reader(tmp_path: Path, model: Path) -> None:
@@ -113,13 +125,7 @@ def test_a_folder_left_by_an_add_that_stopped_is_replaced(tmp_path: Path, model:
 
 def test_two_processes_adding_fifty_entries_each_keep_a_hundred(tmp_path: Path, model: Path) -> None:
     folder = str(tmp_path / "library")
-    context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_add_many, args=(folder, str(model), prefix, 50)) for prefix in ("a", "b")]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(60)
-        assert worker.exitcode == 0
+    _in_processes(_add_many, [(folder, str(model), prefix, 50) for prefix in ("a", "b")])
     entries = Library(Path(folder)).entries()
     assert len(entries) == 100
     assert all(kept.model_path is not None and kept.model_path.read_bytes() == GLB for kept in entries)
@@ -127,13 +133,7 @@ def test_two_processes_adding_fifty_entries_each_keep_a_hundred(tmp_path: Path, 
 
 def test_two_processes_adding_the_same_results_keep_each_once(tmp_path: Path, model: Path) -> None:
     folder = str(tmp_path / "library")
-    context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_add_many, args=(folder, str(model), "same", 30)) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(60)
-        assert worker.exitcode == 0
+    _in_processes(_add_many, [(folder, str(model), "same", 30)] * 2)
     entries = Library(Path(folder)).entries()
     assert sorted(kept.id for kept in entries) == sorted(f"same{number}" for number in range(30))
     assert not [path for path in Path(folder).iterdir() if path.name.startswith(".removed-")]
