@@ -76,15 +76,18 @@ def _primitive_faces(primitive: Any, accessors: list[Any]) -> int:
     return 0
 
 
+def _list(document: dict[str, Any], key: str) -> list[Any]:
+    value = document.get(key)
+    return value if isinstance(value, list) else []
+
+
 def count_faces(document: dict[str, Any]) -> int:
     """The triangles of every mesh the GLB's nodes draw (every mesh when no node draws one)."""
-    accessors = document.get("accessors") if isinstance(document.get("accessors"), list) else []
-    meshes = document.get("meshes") if isinstance(document.get("meshes"), list) else []
-    per_mesh = []
-    for mesh in meshes:
-        primitives = mesh.get("primitives") if isinstance(mesh, dict) else None
-        per_mesh.append(sum(_primitive_faces(p, accessors) for p in primitives) if isinstance(primitives, list) else 0)
-    nodes = document.get("nodes") if isinstance(document.get("nodes"), list) else []
-    drawn = [node.get("mesh") for node in nodes if isinstance(node, dict) and "mesh" in node]
+    accessors = _list(document, "accessors")
+    per_mesh: list[int] = []
+    for mesh in _list(document, "meshes"):
+        primitives = _list(mesh, "primitives") if isinstance(mesh, dict) else []
+        per_mesh.append(sum(_primitive_faces(primitive, accessors) for primitive in primitives))
+    drawn = [node.get("mesh") for node in _list(document, "nodes") if isinstance(node, dict)]
     used = [index for index in drawn if isinstance(index, int) and 0 <= index < len(per_mesh)]
     return sum(per_mesh[index] for index in used) if used else sum(per_mesh)

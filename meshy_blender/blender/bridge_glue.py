@@ -5,6 +5,13 @@ manager as a READY job (:mod:`..bridge.handover`); the pump imports it on the ma
 like every other job, so it shows in the job list and lands in ``Meshy/<name>``. The
 manager is looked up at hand-over time, so a manager rebuilt after a settings change
 still receives. Nothing here touches bpy from the bridge's threads.
+
+Frame rate: the web app sends ``frameRate``, the rate the model's animation was made at.
+The scene keeps its own rate (an import never changes a project setting): the clips'
+keys are placed at the scene's rate so each plays as long as it did in the web app (the
+glTF importer does so; :mod:`.scene.model_formats` undoes the FBX importer's change of
+the scene's rate). Each imported action records ``meshy_frame_rate``, and when the scene
+runs at another rate the job says so, and how to match it (Output Properties › Frame Rate).
 """
 
 from __future__ import annotations
@@ -15,13 +22,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import bpy
+
 from ..api.errors import EXIT_NETWORK, EXIT_OK, EXIT_TASK_FAILED, MeshyError
-from ..bridge.handover import bridge_job
+from ..bridge.handover import FRAME_RATE_FIELD, JOB_KIND, bridge_job
 from ..bridge.messages import DEFAULT_PORT, ImportRequest, ReceivedModel
 from ..jobs.cli_events import Reporter
 from ..jobs.model import Job, JobState
 from . import paths, pump, session
-from .scene import scene_io
+from .scene import importer, model_formats, scene_io
 
 if TYPE_CHECKING:
     from ..bridge.server import BridgeServer
@@ -34,8 +43,34 @@ _server: BridgeServer | None = None
 _failures: collections.deque[str] = collections.deque(maxlen=MAX_FAILURES_KEPT)
 
 
+def after_import(job: Job, result: importer.ImportResult) -> None:
+    """Pump listener, main thread: a received model's frame rate and what its import left out, told on its job."""
+    if job.kind != JOB_KIND:
+        return
+    notes = [result.note] if result.note else []
+    rate = float(job.stages[0].body.get(FRAME_RATE_FIELD) or 0)
+    actions = [bpy.data.actions[name] for name in result.actions if name in bpy.data.actions]
+    scene = bpy.context.scene
+    if rate and actions and scene is not None:
+        for action in actions:
+            action[model_formats.FRAME_RATE_PROP] = rate
+        render = scene.render
+        scene_rate = render.fps / render.fps_base
+        if abs(scene_rate - rate) > 0.01:
+            notes.append(
+                f"animation made at {rate:g} fps, this scene runs at {scene_rate:g} fps: keys placed to keep its "
+                f"timing (Output Properties > Frame Rate {rate:g} to match)"
+            )
+    manager = session.current_manager()
+    if notes and manager is not None:
+        job.message = "; ".join([job.message, *notes])
+        manager.persist(job)
+
+
 def hand_over(received: ReceivedModel) -> None:
     """Bridge worker thread: list the received model as a READY job of the live manager."""
+    if after_import not in pump.import_listeners:
+        pump.import_listeners.append(after_import)
     manager = session.current_manager()
     if manager is None:
         _failures.append(f"{received.name}: Meshy is not set up, so the model could not be imported.")

@@ -1,10 +1,18 @@
-"""Take the GLB model out of a downloaded ZIP, safely.
+"""Take the model out of a downloaded ZIP, safely: a GLB, or an FBX with its textures.
 
 The whole archive is checked before anything is written: a member with an absolute
 path, a ``..`` step, a symbolic link or encryption, too many members, too many bytes
-once unpacked, or a suspicious compression ratio (a zip bomb) rejects the archive. Then
-only the model is unpacked, to a path chosen here (``dest_dir / "model.glb"``), never
-one taken from the archive, and checked to be a complete GLB.
+once unpacked, or a suspicious compression ratio (a zip bomb) rejects the archive.
+
+- A GLB holds everything: only it is unpacked, to a path chosen here
+  (``dest_dir / "model.glb"``), never one taken from the archive, and checked to be a
+  complete GLB.
+- An FBX (the web app sends animated models so) names its textures as files beside it:
+  every member is unpacked under ``dest_dir / "archive"``, each to its checked relative
+  path, and the FBX is imported from there. What the FBX may read is bounded by that
+  folder (see ``blender.scene.model_formats``).
+
+The web app's ``format`` says which to prefer when the archive holds both.
 """
 
 from __future__ import annotations
@@ -31,6 +39,9 @@ MAX_RATIO = 100
 RATIO_EXEMPT_BYTES = 1024 * 1024
 COPY_CHUNK = 1024 * 1024
 MODEL_NAME = "model.glb"
+#: The folder an FBX archive is unpacked into, under the download's folder.
+ARCHIVE_DIR = "archive"
+MODEL_SUFFIXES = (".glb", ".fbx")
 
 
 @dataclass(frozen=True)
@@ -64,19 +75,41 @@ def _check_member(info: zipfile.ZipInfo, limits: Limits) -> None:
         raise DownloadError(f"The ZIP archive looks like a zip bomb ({name!r} expands too much); refused.")
 
 
-def _is_glb(info: zipfile.ZipInfo) -> bool:
-    path = PurePosixPath(info.filename.replace("\\", "/"))
+def _relative(info: zipfile.ZipInfo) -> PurePosixPath:
+    return PurePosixPath(info.filename.replace("\\", "/"))
+
+
+def _is_model(info: zipfile.ZipInfo, suffix: str) -> bool:
+    path = _relative(info)
     hidden = path.name.startswith("._") or "__MACOSX" in path.parts  # macOS resource forks
-    return not info.is_dir() and path.suffix.lower() == ".glb" and not hidden
+    return not info.is_dir() and path.suffix.lower() == suffix and not hidden
 
 
-def _choose(models: list[zipfile.ZipInfo]) -> tuple[zipfile.ZipInfo, str]:
-    if not models:
-        raise DownloadError("The ZIP archive holds no .glb model.")
-    chosen = max(models, key=lambda info: info.file_size)
-    if len(models) == 1:
-        return chosen, ""
-    return chosen, f"The archive held {len(models)} GLB files; imported the largest, {chosen.filename!r}."
+def _choose(members: list[zipfile.ZipInfo], preferred: str) -> tuple[zipfile.ZipInfo, str]:
+    """The model to import: of the preferred kind ("glb"/"fbx") when the archive has one, else the other."""
+    order = sorted(MODEL_SUFFIXES, key=lambda suffix: suffix != f".{preferred}")  # stable: the rest keep their order
+    for suffix in order:
+        models = [info for info in members if _is_model(info, suffix)]
+        if models:
+            chosen = max(models, key=lambda info: info.file_size)
+            if len(models) == 1:
+                return chosen, ""
+            kind = suffix[1:].upper()
+            return chosen, f"The archive held {len(models)} {kind} files; imported the largest, {chosen.filename!r}."
+    raise DownloadError("The ZIP archive holds no .glb or .fbx model.")
+
+
+def _unpack_all(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], folder: Path) -> None:
+    """Every member to its own (checked) relative path under ``folder``."""
+    for info in members:
+        if info.is_dir():
+            continue
+        target = folder.joinpath(*_relative(info).parts)
+        if not target.resolve().is_relative_to(folder.resolve()):
+            raise DownloadError(f"The ZIP archive has a path leaving its folder ({info.filename!r}); refused.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("xb") as out, archive.open(info) as source:
+            shutil.copyfileobj(source, out, COPY_CHUNK)
 
 
 def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
@@ -96,10 +129,18 @@ def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None
 
 
 def extract_glb(archive_path: Path, dest_dir: Path, limits: Limits | None = None) -> ExtractedModel:
-    """Check the ZIP at ``archive_path`` and unpack its GLB to ``dest_dir / "model.glb"``.
+    """:func:`extract_model` preferring a GLB (the archive of a web app that sends no ``format``)."""
+    return extract_model(archive_path, dest_dir, limits)
 
-    Raises DownloadError naming the problem. With several GLB files the largest is taken
-    and :attr:`ExtractedModel.note` says so.
+
+def extract_model(
+    archive_path: Path, dest_dir: Path, limits: Limits | None = None, preferred: str = "glb"
+) -> ExtractedModel:
+    """Check the ZIP at ``archive_path`` and unpack its model: a GLB to ``dest_dir / "model.glb"``, an FBX
+    with everything beside it under ``dest_dir / "archive"``.
+
+    Raises DownloadError naming the problem. With several models of a kind the largest is
+    taken and :attr:`ExtractedModel.note` says so.
     """
     limits = limits or Limits()
     try:
@@ -111,10 +152,15 @@ def extract_glb(archive_path: Path, dest_dir: Path, limits: Limits | None = None
                 _check_member(info, limits)
             if sum(info.file_size for info in members) > limits.max_total_bytes:
                 raise DownloadError("The ZIP archive unpacks to more than the size limit; refused.")
-            chosen, note = _choose([info for info in members if _is_glb(info)])
+            chosen, note = _choose(members, preferred)
             dest_dir.mkdir(parents=True, exist_ok=True)
-            target = dest_dir / MODEL_NAME
-            _copy(archive, chosen, target)
+            if _relative(chosen).suffix.lower() == ".fbx":
+                folder = dest_dir / ARCHIVE_DIR
+                _unpack_all(archive, members, folder)
+                target = folder.joinpath(*_relative(chosen).parts)
+            else:
+                target = dest_dir / MODEL_NAME
+                _copy(archive, chosen, target)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError) as error:
         raise DownloadError(f"The ZIP archive is damaged or unsupported ({error}).") from error
     return ExtractedModel(target, note)

@@ -21,6 +21,10 @@ class ImportRequest:
     id: str
     name: str
     url: str = field(repr=False)  # signed link: kept out of logs and reprs
+    #: The web app's ``format``: "glb", "fbx" (animated models), or "" (judged by the file).
+    format: str = ""
+    #: The web app's ``frameRate``: the frame rate the model's animation was made at; 0 when not sent.
+    frame_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class ReceivedModel:
     name: str
     path: Path
     note: str = ""
+    frame_rate: float = 0.0
 
 
 def addon_version() -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from ..api.errors import EXIT_BAD_INPUT, MeshyError
@@ -39,6 +39,9 @@ IMPORT_PATH = "/import"
 MAX_URL_CHARS = 4096
 MAX_NAME_CHARS = 64
 DEFAULT_NAME = "Meshy model"
+#: The ``format`` values the web app sends that the bridge imports ("" when it sends none).
+FORMATS = ("glb", "fbx")
+MAX_FRAME_RATE = 1000
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _ASSET_HOST = re.compile(rf"(?:{_LABEL}\.)+{re.escape(ASSET_DOMAIN)}")
@@ -115,11 +118,37 @@ def sanitize_name(name: object) -> str:
     return text or DEFAULT_NAME
 
 
-def parse_import(body: bytes) -> tuple[str, str]:
-    """``(url, name)`` from the JSON body of ``POST /import``; PolicyError (400) if malformed.
+class ImportFields(NamedTuple):
+    """The fields of the web app's "Send to Blender" body ``{url, format, name, frameRate}``."""
 
-    Other fields the web app may add are ignored. ``name`` is sanitised, ``url`` is not yet
-    checked (see :func:`check_download_url`).
+    url: str
+    name: str
+    format: str = ""
+    frame_rate: float = 0.0
+
+
+def _format(value: object) -> str:
+    text = value.strip().lower() if isinstance(value, str) else str(value)
+    if value is not None and text not in ("", *FORMATS):
+        raise PolicyError(f"The bridge imports GLB and FBX models; 'format' was {str(value)[:16]!r}.", status=400)
+    return "" if value is None else text
+
+
+def _frame_rate(value: object) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_FRAME_RATE:
+        raise PolicyError(f"'frameRate' must be a number of frames per second from 1 to {MAX_FRAME_RATE}.", status=400)
+    return float(value)
+
+
+def parse_import(body: bytes) -> ImportFields:
+    """The fields of the JSON body of ``POST /import``; PolicyError (400) if malformed.
+
+    The web app sends ``{url, format, name, frameRate}`` (Meshy's Unity and Godot bridges
+    read the same); other fields are ignored. ``name`` is sanitised, ``url`` is not yet
+    checked (see :func:`check_download_url`), ``format`` is "glb", "fbx" or "" (not sent:
+    the file decides), ``frameRate`` 0 when not sent.
     """
     try:
         data: Any = loads_json(body)  # nesting deep enough to exhaust the stack is refused, not a crash
@@ -130,4 +159,6 @@ def parse_import(body: bytes) -> tuple[str, str]:
     url = data.get("url")
     if not isinstance(url, str) or not url.strip():
         raise PolicyError("The request has no 'url' of the model to import.", status=400)
-    return url.strip(), sanitize_name(data.get("name"))
+    return ImportFields(
+        url.strip(), sanitize_name(data.get("name")), _format(data.get("format")), _frame_rate(data.get("frameRate"))
+    )

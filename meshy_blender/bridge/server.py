@@ -3,8 +3,9 @@
 Protocol (the one Meshy's own Blender bridge speaks):
 
 * ``GET /status`` or ``GET /ping`` → ``{"status": "ok", "dcc": "blender", "version": …}``
-* ``POST /import`` with JSON ``{"url": …, "name": …}`` → ``{"status": "ok", …}`` once the
-  import is queued; the download and import happen afterwards. Errors are 4xx with
+* ``POST /import`` with JSON ``{"url": …, "format": "glb"|"fbx", "name": …, "frameRate": …}`` →
+  ``{"status": "ok", …}`` once the import is queued; the download (a GLB, an FBX, or a ZIP
+  holding one) and import happen afterwards. Errors are 4xx with
   ``{"status": "error", "message": …}``.
 
 Unlike Meshy's, this one listens on 127.0.0.1 only and checks every request as
@@ -374,13 +375,13 @@ class BridgeServer:
 
     def accept(self, body: bytes) -> dict[str, Any]:
         """Queue the import described by a ``POST /import`` body; PolicyError when refused."""
-        url, name = parse_import(body)
+        url, name, model_format, frame_rate = parse_import(body)
         check_download_url(url, allow_loopback=self.allow_loopback_downloads)
         if self._cancel.is_set():
             raise PolicyError("The bridge is stopping.", status=409)
         if self._queue.qsize() >= MAX_PENDING:
             raise PolicyError("Too many imports are waiting; try again in a moment.", status=429)
-        request = ImportRequest(id=uuid.uuid4().hex[:12], name=name, url=url)
+        request = ImportRequest(uuid.uuid4().hex[:12], name, url, format=model_format, frame_rate=frame_rate)
         self._queue.put(request)
         log.info("Meshy Bridge: queued %r (%s)", name, request.id)
         return {"status": "ok", "message": "Import queued", "id": request.id, "name": name}
@@ -402,9 +403,9 @@ class BridgeServer:
         finally:
             transport.session.close()
 
-    def _receive(self, request: ImportRequest, download: Callable[[str, Path], ExtractedModel]) -> None:
+    def _receive(self, request: ImportRequest, download: Callable[[str, Path, str], ExtractedModel]) -> None:
         try:
-            model = download(request.url, self.download_dir / request.id)
+            model = download(request.url, self.download_dir / request.id, request.format)
         except CancelledError:
             return
         except MeshyError as error:
@@ -415,7 +416,7 @@ class BridgeServer:
             self._report(request, DownloadError(f"Unexpected error: {type(error).__name__}: {error}"))
             return
         try:
-            self.on_import(ReceivedModel(request.id, request.name, model.path, model.note))
+            self.on_import(ReceivedModel(request.id, request.name, model.path, model.note, request.frame_rate))
         except Exception:
             log.exception("Meshy Bridge: handing over %r failed", request.name)
 

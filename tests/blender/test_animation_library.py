@@ -106,3 +106,14 @@ def test_the_library_is_refreshed_from_meshy_and_kept_in_the_user_folder(meshy: 
     finally:
         kept.unlink(missing_ok=True)
         library.forget()
+
+
+def test_re_running_a_library_animation_ticks_its_actions_again(meshy: AddonEnv) -> None:
+    entry_module = meshy.module("library.entry")
+    library_operators = meshy.module("blender.ui.library_operators")
+    entry = entry_module.Entry(id="anim-1", kind="animation", name="Hero moves", options={"action_ids": [1, 13]})
+    assert library_operators.fill_panel(bpy.context, entry) == "Rig & Animate"
+    assert meshy.props.action_ids == "1,13"
+    single = entry_module.Entry(id="anim-2", kind="animation", name="Hero bows", options={"action_id": 42})
+    library_operators.fill_panel(bpy.context, single)
+    assert meshy.props.action_ids == "42"

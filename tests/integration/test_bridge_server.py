@@ -491,7 +491,7 @@ def test_unknown_paths_are_not_found(bridge: BridgeServer) -> None:
 
 BAD_DOWNLOADS: dict[str, tuple[tuple[int, dict[str, str], bytes], str]] = {
     "gone": ((404, {}, b"gone"), "no longer on the server"),
-    "web page": ((200, {}, b"<html>not a model</html>"), "neither a GLB"),
+    "web page": ((200, {}, b"<html>not a model</html>"), "not a GLB or FBX model"),
     "zip without model": ((200, {}, zipped({"readme.txt": b"no model"})), r"no \.glb"),
     "zip escaping": ((200, {}, zipped({"../../escape.glb": tiny_glb()})), "leaving its folder"),
 }

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from meshy_blender.api.errors import DownloadError
-from meshy_blender.bridge.archive import MAX_MEMBERS, MODEL_NAME, Limits, extract_glb
+from meshy_blender.bridge.archive import MAX_MEMBERS, MODEL_NAME, Limits, extract_glb, extract_model
 
 
 def glb(padding: int = 0, fill: bytes = b" ", binary: bytes = b"") -> bytes:
@@ -93,12 +93,22 @@ def test_macos_resource_forks_are_not_models(tmp_path: Path, dest: Path) -> None
     assert result.note == ""
 
 
-def test_an_archive_without_a_glb_is_refused(tmp_path: Path, dest: Path) -> None:
-    archive = make_zip(tmp_path / "a.zip", {"chair.fbx": b"fbx", "chair.gltf": b"{}", "glb/": b""})
+def test_an_archive_without_a_glb_or_fbx_is_refused(tmp_path: Path, dest: Path) -> None:
+    archive = make_zip(tmp_path / "a.zip", {"chair.obj": b"v", "chair.gltf": b"{}", "glb/": b""})
 
-    with pytest.raises(DownloadError, match=r"no \.glb"):
+    with pytest.raises(DownloadError, match=r"no \.glb or \.fbx model"):
         extract_glb(archive, dest)
     assert files_in(dest) == []
+
+
+def test_an_fbx_archive_is_unpacked_whole_and_the_web_apps_format_chooses(tmp_path: Path, dest: Path) -> None:
+    files = {"walker/walker.fbx": b"Kaydara FBX Binary", "walker/tex/skin.png": b"png", "preview.glb": b"x"}
+    archive = make_zip(tmp_path / "a.zip", files)
+
+    result = extract_model(archive, dest, preferred="fbx")
+
+    assert result.path == dest / "archive" / "walker" / "walker.fbx"
+    assert (dest / "archive" / "walker" / "tex" / "skin.png").read_bytes() == b"png"
 
 
 @pytest.mark.parametrize("name", ["../x.glb", "a/../../x.glb", "..\\x.glb", "models/..\\..\\x.glb"])

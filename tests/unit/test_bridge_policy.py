@@ -231,8 +231,30 @@ def test_long_names_are_cut() -> None:
 
 def test_an_import_body_gives_the_url_and_a_clean_name() -> None:
     body = json.dumps({"url": f"  {SIGNED} ", "name": "My/Robot", "format": "glb", "taskId": "t-1"}).encode()
-    assert parse_import(body) == (SIGNED, "My_Robot")
-    assert parse_import(json.dumps({"url": SIGNED}).encode()) == (SIGNED, DEFAULT_NAME)
+    assert parse_import(body) == (SIGNED, "My_Robot", "glb", 0.0)
+    assert parse_import(json.dumps({"url": SIGNED}).encode()) == (SIGNED, DEFAULT_NAME, "", 0.0)
+
+
+def test_the_web_apps_format_and_frame_rate_are_read() -> None:
+    body = {"url": SIGNED, "format": "FBX", "name": "Walker", "frameRate": 30}
+    assert parse_import(json.dumps(body).encode()) == (SIGNED, "Walker", "fbx", 30.0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        ({"format": "usdz"}, "imports GLB and FBX"),
+        ({"format": 3}, "imports GLB and FBX"),
+        ({"frameRate": 0}, "frameRate"),
+        ({"frameRate": "30"}, "frameRate"),
+        ({"frameRate": True}, "frameRate"),
+        ({"frameRate": 1e9}, "frameRate"),
+    ],
+)
+def test_a_format_or_frame_rate_the_bridge_cannot_use_is_refused(extra: dict, why: str) -> None:
+    with pytest.raises(PolicyError, match=why) as caught:
+        parse_import(json.dumps({"url": SIGNED, **extra}).encode())
+    assert caught.value.status == 400
 
 
 @pytest.mark.parametrize(

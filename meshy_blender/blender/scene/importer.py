@@ -50,6 +50,7 @@ except ImportError:  # private: every Blender 4.2-5.0 has it, a later one might 
 from ...api.errors import EXIT_TASK_FAILED, MeshyError
 from ...api.glb_safety import RefusedModelError, check_glb_safe
 from . import placement as placements
+from . import model_formats
 from .materials import MaterialReport, material_report
 
 JOB_ID_PROP = "meshy_job_id"
@@ -112,6 +113,8 @@ class ImportResult:
     armature: bpy.types.Object | None
     #: Names of the actions the import added (the file's own clips, then the extra ones).
     actions: list[str]
+    #: What the import left out, in words ("" when nothing): see :mod:`.model_formats`.
+    note: str = ""
     #: The proxy object the result took the place of (hidden), if any (see :mod:`.placement`).
     replaced: bpy.types.Object | None = None
 
@@ -158,7 +161,7 @@ def import_glb(
     """
     path = Path(filepath)
     extras = [Path(extra) for extra in extra_actions_from]
-    for glb in (path, *extras):
+    for glb in (*extras,) if model_formats.is_foreign(path) else (path, *extras):
         _check_glb(glb)
     name = object_name(display_name)
     scene = bpy.context.scene
@@ -171,7 +174,7 @@ def import_glb(
     try:
         chain = _new_collection(scene.collection, collection_path, collection)
         with _importing_into(chain):
-            _run_gltf_importer(path)
+            note = _import_file(path)
             objects = snapshot.new("objects")
             if not objects:
                 raise ImportFailedError(f"{path.name} contains no objects to import")
@@ -204,6 +207,7 @@ def import_glb(
         collection=collection,
         armature=armature,
         actions=[action.name for action in actions],
+        note=note,
         replaced=replaced,
     )
 
@@ -280,6 +284,20 @@ def _check_glb(path: Path) -> None:
         check_glb_safe(path)
     except RefusedModelError as error:
         raise ImportFailedError(str(error)) from error
+
+
+def _import_file(path: Path) -> str:
+    """Run the importer of ``path``'s format: GLB here, FBX, OBJ and STL by :mod:`.model_formats`.
+
+    Returns what the import left out, in words ("" for nothing).
+    """
+    if not model_formats.is_foreign(path):
+        _run_gltf_importer(path)
+        return ""
+    try:
+        return model_formats.run_importer(path, _call_operator).note
+    except (RuntimeError, ValueError) as exc:
+        raise ImportFailedError(f"Could not import {path.name}: {exc}") from exc
 
 
 def _run_gltf_importer(path: Path) -> None:

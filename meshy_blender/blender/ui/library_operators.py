@@ -124,8 +124,9 @@ def rerun_values(entry: Entry) -> dict[str, Any]:
         values["refine"] = len(entry.task_ids) > 1
     if "pose_mode" in values and not values["pose_mode"]:
         values["pose_mode"] = "NONE"
-    if "action_id" in values:
-        values["action"] = str(values["action_id"])
+    actions = values.get("action_ids") or ([values["action_id"]] if "action_id" in values else [])
+    if actions:  # the Animate panel keeps its ticked actions as "1,13"
+        values["action_ids"] = ",".join(str(action_id) for action_id in actions)
     return values
 
 

@@ -1,0 +1,202 @@
+"""Send to Blender with an FBX (animated models): the web app's {url, format, name, frameRate}, in real Blender.
+
+The fixtures are made by Blender's own FBX exporter: an animated armature clip at 30 fps
+and a textured mesh whose texture lies outside the download: the FBX names it by its
+absolute path and by a relative one that climbs out of the download's folder (``../..``).
+That path is a FIFO while the import runs: opening it for reading would be seen by a
+watcher thread (and unblocked by it), so "never read" is observed, not assumed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import bpy
+import pytest
+import sandbox_assets
+from local_server import serving
+from web_app import ORIGIN, WAIT_S
+
+from meshy_blender.blender import bridge_glue, pump, session
+from meshy_blender.blender.scene.model_formats import FRAME_RATE_PROP, fcurves
+from meshy_blender.jobs.model import JobState
+
+CLIP_FRAMES = 31  # frames 1..31 at 30 fps: one second
+#: Run as ``python -c WATCHER FIFO FLAG``: whenever a reader opens FIFO, touch FLAG and let the reader go on (EOF).
+WATCHER = """
+import os, sys, time
+fifo, flag = sys.argv[1], sys.argv[2]
+while True:
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        time.sleep(0.002)
+        continue
+    open(flag, "w").close()
+    os.close(fd)
+"""
+
+
+def _export(path: Path) -> None:
+    bpy.ops.export_scene.fbx(filepath=str(path), path_mode="RELATIVE", embed_textures=False, bake_anim=True)
+
+
+def _animated_rig_fbx(folder: Path) -> Path:
+    """An armature with one bone swinging for one second at 30 fps, and a mesh parented to it."""
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    scene = bpy.context.scene
+    scene.render.fps, scene.render.fps_base = 30, 1.0
+    scene.frame_start, scene.frame_end = 1, CLIP_FRAMES
+    armature = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
+    scene.collection.objects.link(armature)
+    bpy.context.view_layer.objects.active = armature
+    bpy.ops.object.mode_set(mode="EDIT")
+    bone = armature.data.edit_bones.new("Bone")
+    bone.head, bone.tail = (0, 0, 0), (0, 0, 1)
+    bpy.ops.object.mode_set(mode="OBJECT")
+    pose_bone = armature.pose.bones["Bone"]
+    for frame, angle in ((1, 0.0), (16, 0.8), (CLIP_FRAMES, 0.0)):
+        pose_bone.rotation_mode = "XYZ"
+        pose_bone.rotation_euler = (angle, 0, 0)
+        pose_bone.keyframe_insert("rotation_euler", frame=frame)
+    path = folder / "walker.fbx"
+    _export(path)
+    return path
+
+
+def _textured_fbx(folder: Path, texture: Path) -> Path:
+    """A plane whose material's base colour is the image file ``texture`` (named relative to the FBX)."""
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    texture.write_bytes(sandbox_assets.png_bytes(4, 4, (200, 10, 10)))
+    bpy.ops.mesh.primitive_plane_add()
+    material = bpy.data.materials.new("Painted")
+    material.use_nodes = True
+    node = material.node_tree.nodes.new("ShaderNodeTexImage")
+    node.image = bpy.data.images.load(str(texture))
+    shader = material.node_tree.nodes["Principled BSDF"]
+    material.node_tree.links.new(node.outputs["Color"], shader.inputs["Base Color"])
+    bpy.context.active_object.data.materials.append(material)
+    path = folder / "painted.fbx"
+    _export(path)
+    return path
+
+
+@pytest.fixture
+def online(tmp_path: Path) -> Iterator[Path]:
+    preferences = bpy.context.preferences
+    was = preferences.system.use_online_access
+    preferences.system.use_online_access = True
+    session.configure(session.Config(api_key="", download_dir=tmp_path / "downloads"))
+    yield tmp_path / "downloads"
+    bridge_glue.stop()
+    session.shutdown()
+    preferences.system.use_online_access = was
+
+
+@contextlib.contextmanager
+def _serving(body: bytes) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            """Quiet."""
+
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as httpd:
+        yield f"http://127.0.0.1:{httpd.server_port}/model"
+
+
+def _send(port: int, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The web app's "Send to Blender" with its whole body: {url, format, name, frameRate}."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_S)
+    try:
+        headers = {"Origin": ORIGIN, "Content-Type": "application/json"}
+        connection.request("POST", "/import", json.dumps(fields), headers)
+        response = connection.getresponse()
+        return response.status, dict(json.loads(response.read()))
+    finally:
+        connection.close()
+
+
+def _receive(body: bytes, **fields: Any) -> Any:
+    """Serve ``body``, send it to the bridge with ``fields``, pump until its job ends; the job."""
+    server = bridge_glue.start(0, allow_loopback_downloads=True)
+    manager = session.current_manager()
+    with _serving(body) as url:
+        status, reply = _send(server.port, {"url": url, **fields})
+        assert status == 200, reply
+        assert pump.run_until(
+            lambda: (job := manager.get(reply["id"])) is not None and job.state.is_final, timeout=WAIT_S
+        )
+    return manager.get(reply["id"])
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_an_animated_fbx_in_a_zip_arrives_with_its_clip_at_the_scene_rate(online: Path, tmp_path: Path) -> None:
+    fbx = _animated_rig_fbx(tmp_path)
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    scene = bpy.context.scene
+    assert (scene.render.fps, scene.render.fps_base) == (24, 1.0)
+
+    job = _receive(_zip({"walker/walker.fbx": fbx.read_bytes()}), format="fbx", name="Walker", frameRate=30)
+
+    assert job.state is JobState.IMPORTED, job.message
+    assert Path(job.files["model"]).suffix == ".fbx"
+    collection = scene.collection.children["Meshy"].children["Walker"]
+    armature = next(obj for obj in collection.all_objects if obj.type == "ARMATURE")
+    action = armature.animation_data.action
+    assert action is not None and action[FRAME_RATE_PROP] == 30
+    keys = [key.co.x for curve in fcurves(action) for key in curve.keyframe_points]
+    assert max(keys) - min(keys) == pytest.approx(24, abs=0.5), "one second at the scene's 24 fps"
+    assert (scene.render.fps, scene.render.fps_base) == (24, 1.0), "the import kept the scene's frame rate"
+    assert "animation made at 30 fps, this scene runs at 24 fps" in job.message
+
+
+def test_an_fbx_naming_a_texture_outside_the_download_never_opens_it(online: Path, tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir()
+    texture = private / "secret.png"
+    exported = tmp_path / "x" / "y"  # as deep as the download's folder, downloads/<id>: ../../private/secret.png
+    exported.mkdir(parents=True)
+    fbx = _textured_fbx(exported, texture)
+    assert str(texture).encode() in fbx.read_bytes(), "the exporter named the texture by its absolute path"
+    assert b"../../private/secret.png" in fbx.read_bytes(), "and by a path climbing out of the FBX's folder"
+    texture.unlink()
+    os.mkfifo(texture)  # opening it for reading blocks until the watcher answers: seen, never assumed
+    seen = tmp_path / "opened"
+    # A process, not a thread: a reader blocked in open() inside Blender's C code holds the GIL.
+    watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(texture), str(seen)])
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    try:
+        job = _receive(fbx.read_bytes(), format="fbx", name="Painted")
+    finally:
+        watcher.terminate()
+        watcher.wait(5)
+
+    assert not seen.exists(), "the texture outside the download was opened"
+    assert job.state is JobState.IMPORTED, job.message
+    assert "1 texture(s) named files outside the download and were not read (secret.png)" in job.message
+    assert not [image for image in bpy.data.images if "secret" in image.filepath]
+    meshes = [obj for obj in bpy.data.objects if obj.type == "MESH"]
+    assert meshes and meshes[0].get("meshy_job_id") == job.id
