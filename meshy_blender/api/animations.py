@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -175,3 +175,16 @@ def save(actions: Sequence[Action], user_dir: Path, *, now: float | None = None)
         Path(temporary).unlink(missing_ok=True)
         raise
     return Library(actions, updated=stamp)
+
+
+def fps_notice(post_process: Mapping[str, Any] | None, scene_fps: float) -> str:
+    """What to tell the user when the clips were asked at another frame rate than the scene's ("" if not)."""
+    if not post_process or post_process.get("operation_type") != "change_fps":
+        return ""
+    fps = post_process.get("fps", 30)  # Meshy's default for change_fps
+    if not isinstance(fps, (int, float)) or abs(fps - scene_fps) < 0.01:
+        return ""
+    return (
+        f"The clips are resampled to {fps} fps but the scene plays at {scene_fps:g} fps: "
+        "set Output Properties > Frame Rate to match, or the clips play at another speed"
+    )

@@ -1,4 +1,7 @@
-"""`meshy animate` with several library actions: one request, one file, one Blender action per clip."""
+"""`meshy animate` with several library actions: one request, one file, one Blender action per clip.
+
+Asked at another frame rate than the scene's, the command says so.
+"""
 
 from __future__ import annotations
 
@@ -32,11 +35,15 @@ def test_two_action_ids_make_one_request_and_two_actions_in_the_blend(
     cli: Cli, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     rig = finished_rig(sandbox)
-    result = cli("animate", "--rig-task-id", rig, "--action-id", "1", "--action-id", "13", "-o", "moves.blend")
+    result = cli(
+        "animate", "--rig-task-id", rig, "--action-id", "1", "--action-id", "13", "--fps", "30",
+        "-o", "moves.blend", "--json",
+    )  # fmt: skip
     assert result.code == 0, result.stderr
+    assert "30 fps but the scene plays at 24 fps" in result.event("notice")["message"]
 
     creates = [r for r in sandbox.creates() if r["path"].endswith("/animations")]
-    assert [r["fields"] for r in creates] == [["action_ids", "rig_task_id"]]
+    assert [r["fields"] for r in creates] == [["action_ids", "post_process", "rig_task_id"]]
     blend = describe_blend(tmp_path / "moves.blend")
     armatures = [obj for obj in blend["objects"].values() if obj["type"] == "ARMATURE"]
     assert len(armatures) == 1

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import bpy
 
+from ...api import animations
 from ...api.errors import EXIT_BAD_INPUT, EXIT_TASK_FAILED, LocalWriteError, MeshyError
 from ...jobs import outputs, reuse
 from ...jobs.budget import Budget
@@ -296,6 +297,12 @@ class HeadlessRun:
 
     def _imported(self, job: Job, result: importer.ImportResult) -> None:
         self._unsaved = True
+        if job.kind == "animate" and bpy.context.scene is not None:
+            render = bpy.context.scene.render
+            notice = animations.fps_notice(job.stages[-1].body.get("post_process"), render.fps / render.fps_base)
+            if notice:
+                self.reporter.say(notice)
+                self.reporter.emit("notice", job_id=job.id, message=notice)
 
     def _report_failure(self, target: Target) -> None:
         job = target.job

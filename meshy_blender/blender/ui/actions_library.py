@@ -135,13 +135,8 @@ def library_label() -> str:
 
 
 def fps_notice(props: MeshySceneProperties, scene_fps: float) -> str:
-    """What to tell the user when the clips' asked frame rate is not the scene's ("" when they agree)."""
-    if props.animation_fps == "NONE" or abs(int(props.animation_fps) - scene_fps) < 0.01:
-        return ""
-    return (
-        f"The clips are resampled to {props.animation_fps} fps but this scene plays at {scene_fps:g} fps: "
-        "set Output Properties > Frame Rate to match, or the clips play at another speed"
-    )
+    """What to tell the user when the asked frame rate is not the scene's ("" when they agree)."""
+    return animations.fps_notice(props.animation_options().get("post_process"), scene_fps)
 
 
 def scene_fps(scene: Any) -> float:
