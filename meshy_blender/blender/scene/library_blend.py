@@ -79,7 +79,8 @@ def write_asset_blend(target: Path, asset: bpy.types.ID, extra: Iterable[bpy.typ
     handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".blend", dir=target.parent)
     os.close(handle)
     try:
-        bpy.data.libraries.write(temporary, {asset, *extra}, path_remap="NONE", fake_user=True, compress=True)
+        # Uncompressed: 2 ms, not 20 (textures are packed PNG/JPEG already, which gain little).
+        bpy.data.libraries.write(temporary, {asset, *extra}, path_remap="NONE", fake_user=True, compress=False)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
