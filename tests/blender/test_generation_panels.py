@@ -40,15 +40,24 @@ def panels(meshy: AddonEnv) -> Any:
 
 
 def test_the_menu_offers_active_and_deprecated_models_never_retired_ones(meshy: AddonEnv) -> None:
-    text = menu(meshy.props.text_mesh)
-    assert text["latest"] == "Latest — Meshy-7.1 today"
-    assert list(text)[:2] == ["latest", "meshy-7.1"]
-    assert text["meshy-7"] == "Meshy-7 (retires 2026-12-31)"
-    assert {"meshy-6", "meshy-6-lite", "meshy-t2.5", "CUSTOM"} <= set(text)
-    assert not {"meshy-5", "meshy-4", "meshy-t1"} & set(text)
+    catalogue = meshy.module("api.catalogue")
+    cat = catalogue.load()
+    for group, endpoint in ((meshy.props.text_mesh, "text-to-3d"), (meshy.props.image_mesh, "image-to-3d")):
+        offered = menu(group)
+        assert offered["latest"] == "Latest — Meshy-7.1 today"
+        ids = list(offered)
+        assert (ids[0], ids[-1]) == ("latest", "CUSTOM")
+        for model_id in cat.endpoint(endpoint).models:
+            model = cat.model(model_id)
+            status = model.status_on(endpoint)
+            if status == catalogue.RETIRED:
+                assert model_id not in offered
+            elif status == catalogue.DEPRECATED:
+                assert offered[model_id] == f"{model.label} (retires {model.retires_on.isoformat()})"
+            else:
+                assert model_id in offered
+        assert not {"meshy-5", "meshy-4", "meshy-t1"} & set(offered)  # retired before this catalogue was written
     assert meshy.props.text_mesh.ai_model == "latest"  # the default
-    image = menu(meshy.props.image_mesh)
-    assert "meshy-t2.5" in image and "meshy-5" not in image
 
 
 def test_generation_panels_show_what_most_generations_need_and_keep_the_rest_in_a_closed_advanced(
@@ -110,8 +119,13 @@ def test_a_deprecated_model_says_when_it_retires_and_a_retired_id_is_refused_bef
 ) -> None:
     mesh = meshy.props.text_mesh
     meshy.props.prompt = "a chair"
-    mesh.ai_model = "meshy-7"
-    assert any("retires 2026-12-31" in label for label in meshy.draw(panels(meshy).MESHY_PT_text).labels())
+    catalogue = meshy.module("api.catalogue")
+    for model in catalogue.load().offered("text-to-3d"):  # Meshy-7 until 2026-12-31
+        if model.status_on("text-to-3d") == catalogue.DEPRECATED:
+            mesh.ai_model = model.id
+            when = f"retires {model.retires_on.isoformat()}"
+            assert any(when in label for label in meshy.draw(panels(meshy).MESHY_PT_text).labels())
+            assert bpy.ops.meshy.generate_text.poll()  # deprecated still works
     mesh.ai_model = "CUSTOM"
     mesh.custom_model = "meshy-5"
     labels = " ".join(meshy.draw(panels(meshy).MESHY_PT_text).labels())
