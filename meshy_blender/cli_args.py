@@ -12,6 +12,7 @@ import os
 import re
 from typing import Any, NoReturn
 
+from .api.validation import CONVERT_FORMATS
 from .bridge.messages import DEFAULT_PORT as DEFAULT_BRIDGE_PORT
 from .bridge.policy import ASSET_DOMAIN, MESHY_WEB_ORIGINS
 from .jobs import specs
@@ -254,6 +255,28 @@ def _concept(sub: argparse._SubParsersAction, kind: str, common: argparse.Argume
     parser.set_defaults(request_fields=specs.INPUTS[kind] + specs.OPTIONS[kind])
 
 
+def _convert(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    description = (
+        "Convert a model to another file format with Meshy (1 credit; no remeshing).\n"
+        "-o FILE.<format> saves the converted file; -o FILE.blend imports it into that scene\n"
+        "(GLB, FBX, OBJ and STL can be imported; added to FILE.blend if it exists)."
+    )
+    parser = sub.add_parser(
+        "convert",
+        parents=[common],
+        help="convert a model to glb, fbx, obj, usdz, blend, stl or 3mf",
+        description=description,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.<format>, or FILE.blend")
+    _timeout(parser, DEFAULT_TIMEOUT_S)
+    model = parser.add_argument_group("input").add_mutually_exclusive_group(required=True)
+    _add_field(model, specs.FIELDS["model"])
+    _add_field(model, specs.FIELDS["task_id"])
+    parser.add_argument("--target-format", required=True, choices=CONVERT_FORMATS, help="the format to convert to")
+
+
 def _batch(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     description = (
         "Generate many assets from a manifest: JSON Lines, one object per line, or CSV with the same\n"
@@ -467,6 +490,7 @@ def build_parser(prog: str = "meshy") -> argparse.ArgumentParser:
         _generation(sub, kind, common)
     for kind in specs.IMAGE_KINDS:
         _concept(sub, kind, common)
+    _convert(sub, common)
     _batch(sub, common)
     _assemble(sub)
     _tasks(sub, common)

@@ -204,6 +204,15 @@ def _dispatch(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool
         from .assemble import assemble
 
         return assemble(args, reporter)
+    if args.command == "convert":
+        from .convert import plan as convert_plan
+
+        converting = convert_plan(args)  # all input checked before the key, the network or the scene
+        if converting.imports:
+            _require_blender("convert")
+        config = _config(args)
+        _allow_network(module_mode)
+        return converting.run(config, reporter)
     if args.command in ("batch", *specs.KINDS, *specs.IMAGE_KINDS):
         from . import generate as cli_generate
 
