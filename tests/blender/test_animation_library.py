@@ -117,3 +117,13 @@ def test_re_running_a_library_animation_ticks_its_actions_again(meshy: AddonEnv)
     single = entry_module.Entry(id="anim-2", kind="animation", name="Hero bows", options={"action_id": 42})
     library_operators.fill_panel(bpy.context, single)
     assert meshy.props.action_ids == "42"
+
+
+def test_a_refresh_that_fails_says_why_and_keeps_the_library(meshy: AddonEnv, sandbox: Sandbox) -> None:
+    library = meshy.module("blender.ui.actions_library")
+    sandbox.fault("/animations/library$", "status", times=-1, status=404, message="Not Found")
+    assert bpy.ops.meshy.animation_library_refresh() == {"FINISHED"}
+    assert not meshy.wait_call(library.REFRESH_CALL).ok
+    labels = meshy.draw(meshy.module("blender.ui.panels").MESHY_PT_rig).labels()
+    assert any(label.startswith("Refresh failed:") for label in labels), labels
+    assert len(library.library()) >= 600

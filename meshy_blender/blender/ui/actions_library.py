@@ -15,6 +15,7 @@ from ...api.costs import estimate_credits
 from ...api.tasks import TaskKind
 from ...api.validation import action_fields
 from .. import paths
+from . import calls
 
 if TYPE_CHECKING:
     from .properties import MeshySceneProperties
@@ -126,6 +127,18 @@ def draw_selection(layout: Any, props: MeshySceneProperties) -> None:
         row = box.row()
         row.label(text=f"{action_name(action_id)} ({action_id})")
         row.operator("meshy.action_toggle", text="", icon="REMOVE", emboss=False).action_id = action_id
+
+
+def draw_library_header(layout: Any) -> None:
+    """How many actions the library has and from when; refresh it from Meshy, and how that went."""
+    row = layout.row()
+    row.label(text=library_label(), icon="ACTION")
+    row.operator("meshy.animation_library_refresh", text="", icon="FILE_REFRESH")
+    call = calls.get(REFRESH_CALL)
+    if call is not None and call.running:
+        layout.label(text="Fetching Meshy's animation library…", icon="SORTTIME")
+    elif call is not None and call.error:
+        layout.label(text=f"Refresh failed: {call.error}", icon="ERROR")
 
 
 def library_label() -> str:

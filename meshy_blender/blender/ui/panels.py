@@ -186,9 +186,7 @@ class MESHY_PT_rig(MeshySubPanel):
             icon="ARMATURE_DATA",
         )
         layout.separator()
-        row = layout.row()
-        row.label(text=actions_library.library_label(), icon="ACTION")
-        row.operator("meshy.animation_library_refresh", text="", icon="FILE_REFRESH")
+        actions_library.draw_library_header(layout)
         actions_library.draw_picker(layout, props)
         layout.prop(props, "animation_fps")
         ids = actions_library.selected_ids(props)
