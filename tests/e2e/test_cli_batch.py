@@ -44,7 +44,7 @@ def test_batch_with_a_failure_then_a_second_run_finishes_it(cli: Cli, sandbox: S
     (tmp_path / "inputs" / "hero.glb").write_bytes(sandbox_assets.textured_glb(pbr=True))
     manifest = write_manifest(tmp_path / "inputs", [
         {"name": "chair", "kind": "text-to-3d", "prompt": "a wooden chair", "target_polycount": 5000},
-        {"name": "table", "kind": "text-to-3d", "prompt": "a round table"},
+        {"name": "table", "kind": "text-to-3d", "prompt": "a round table", "ai_model": "meshy-8-preview"},
         {"name": "vase", "kind": "image-to-3d", "images": ["vase.png"]},
         {"name": "hero", "kind": "rig", "model": "hero.glb", "height_meters": 1.8},
         {"name": "hero jump", "kind": "animate", "rig_of": "hero", "action_id": 13},
@@ -73,6 +73,8 @@ def test_batch_with_a_failure_then_a_second_run_finishes_it(cli: Cli, sandbox: S
         "/openapi/v2/text-to-3d": 2, "/openapi/v1/image-to-3d": 2, "/openapi/v1/rigging": 1,
         "/openapi/v1/animations": 1,
     }  # fmt: skip
+    # A model id the catalogue does not know reaches Meshy as given.
+    assert [r["ai_model"] for r in sandbox.creates() if "ai_model" in r] == ["meshy-8-preview"]
     assert is_glb(out / "vase.glb")
 
     blend = describe_blend(out / "batch.blend")
