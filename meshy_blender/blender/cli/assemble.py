@@ -20,7 +20,6 @@ from ...api.errors import EXIT_OK, ValidationError
 from ...jobs import outputs
 from ...jobs.cli_events import Reporter
 from ..scene import scene_io
-from ..scene.assets import write_catalogs_beside
 from ..scene.importer import ROOT_COLLECTION
 from .generate import BATCH_BLEND
 
@@ -94,7 +93,6 @@ def assemble(args: argparse.Namespace, reporter: Reporter) -> int:
             folders.append({"dir": str(blend.parent), "assets": [collection.name for collection in assets]})
         scene_io.layout_grid([list(collection.all_objects) for collection in root.children])
         scene_io.save_scene(output)
-        write_catalogs_beside(output)
     count = len(root.children)
     reporter.emit("assembled", output=str(output), assets=count, folders=folders)
     reporter.say(f"Assembled {count} assets from {len(blends)} folder(s) into {output}")

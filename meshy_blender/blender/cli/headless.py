@@ -29,7 +29,7 @@ from ...jobs.manager import JobManager
 from ...jobs.model import FileRef, Job, JobState
 from ...jobs.runner import RunSettings
 from .. import pump, session
-from ..scene import assets, importer, scene_io
+from ..scene import importer, scene_io
 
 SAVE_INTERVAL_S = 30.0
 SHUTDOWN_TIMEOUT_S = 5.0
@@ -331,7 +331,6 @@ class HeadlessRun:
         if self.workspace.layout:
             scene_io.layout_grid([self._objects(target) for target in self.targets])
         scene_io.save_scene(path)
-        assets.write_catalogs_beside(path)
         if self._manager is not None:
             self._manager.file_saved(FileRef())  # the command's jobs are bound to no file: all of them
         self._unsaved = False

@@ -104,7 +104,7 @@ def _iso(ms: int) -> str | None:
 
 
 def _import(library: Library, entry: Entry, model: Path, output: Path, reporter: Reporter) -> int:
-    from ..scene import assets, importer, library_blend, scene_io
+    from ..scene import importer, library_blend, scene_io
 
     outputs.prepare_folder(output.parent, output.name)
     with outputs.OutputLock(output.parent / f".{output.name}.meshy.lock", output, wait=0.0):
@@ -119,7 +119,6 @@ def _import(library: Library, entry: Entry, model: Path, output: Path, reporter:
         )
         library_blend.mark_and_keep(result, entry, library)
         scene_io.save_scene(output)
-        assets.write_catalogs_beside(output)
     names = [obj.name for obj in result.objects]
     reporter.emit("imported", task_id=entry.id, name=entry.name, objects=names, output=str(output))
     reporter.say(f"Imported '{entry.name}' ({len(names)} objects) from the library into {output}")

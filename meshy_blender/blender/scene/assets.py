@@ -17,8 +17,9 @@ thumbnail the UI renders one (``asset_generate_preview``, done in the background
 Blender); headless, where that rendering needs a GPU and takes a second per asset,
 the asset keeps Blender's type icon.
 
-Catalogs live in a file beside the .blend, not in it: :func:`write_catalog_file` is
-called whenever the command saves a .blend (``-o``, ``batch.blend``, ``assemble``).
+Catalogs live in a file beside the .blend, not in it: :func:`write_catalogs_beside` is
+called whenever a command saves a .blend (``scene_io.save_scene``: ``-o``, ``batch.blend``,
+``assemble``, the bridge's and the library's ``-o``).
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ def write_catalog_file(folder: Path, ids: Iterable[bpy.types.ID] | None = None) 
 
 
 def write_catalogs_beside(blend: Path) -> None:
-    """After the command saved ``blend``: its folder's catalog file, so the folder is an asset library as is.
+    """After a command saved ``blend`` (``scene_io.save_scene``): its folder's catalog file, so the folder is an
+    asset library as is.
 
     LocalWriteError (exit 6) naming the catalog file when it cannot be written.
     """

@@ -38,6 +38,10 @@ def save_scene(path: Path) -> None:
     into place here. ``copy=True`` keeps the open file's own path; ``relative_remap=False``
     keeps relative paths as written, which stay right because callers save to the file
     they opened (or to a new one, whose paths are absolute).
+
+    The Meshy assets' catalogs are then defined in the folder's catalog file, so every
+    .blend a command writes (``-o``, ``batch.blend``, ``assemble``…) is an asset library
+    as is (see :mod:`.assets`).
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +59,9 @@ def save_scene(path: Path) -> None:
         raise outputs.write_failed(path, outputs.reason(error)) from error
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    from .assets import write_catalogs_beside  # here: assets imports what imports this module
+
+    write_catalogs_beside(path)
 
 
 def tagged(key: str, value: str) -> list[bpy.types.Object]:
