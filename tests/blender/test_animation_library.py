@@ -44,6 +44,9 @@ def test_two_ticked_actions_make_one_request_and_one_armature_with_two_actions(
     assert {"Walking_Woman", "Jump_Run"} <= clips
     for name in ("Walking_Woman", "Jump_Run"):
         assert bpy.data.actions[name].use_fake_user  # kept when the file is saved
+    # One clip plays at a time: the first ticked is active, the tracks wait muted.
+    assert armature.animation_data.action.name == "Walking_Woman"
+    assert all(track.mute for track in armature.animation_data.nla_tracks)
 
 
 def test_the_picker_searches_filters_and_counts_the_selection(meshy: AddonEnv) -> None:
