@@ -14,7 +14,7 @@ from typing import Any
 import bpy
 
 from ...library.entry import Entry
-from . import icons, library_operators, library_view
+from . import asset_library_ui, icons, library_operators, library_view
 from .panels import MeshySubPanel, layout_of, wrapped
 
 COLUMNS = 3
@@ -46,6 +46,7 @@ class MESHY_PT_library(MeshySubPanel):
         selected = library_view.entry(view.selected)
         if selected is not None:
             draw_details(layout.box(), selected)
+        asset_library_ui.draw_button(layout, context)  # every result in the Asset Browser too
 
 
 def draw_pager(row: Any, page: library_view.Page) -> None:
