@@ -27,6 +27,9 @@ KIND_LABELS = {
     "animation": "Animated",
     "retexture": "Retextured",
     "remesh": "Remeshed",
+    "uv-unwrap": "UV unwrapped",
+    "resize": "Resized",
+    "convert": "Converted",
     "bridge": "From the web app",
 }
 
