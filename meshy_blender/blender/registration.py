@@ -39,6 +39,7 @@ from .ui import (
     panels,
     preferences,
     properties,
+    tools_ui,
 )
 
 CLASSES = (
@@ -47,6 +48,7 @@ CLASSES = (
     *operators_actions.CLASSES,
     *operators_jobs.CLASSES,
     *panels.CLASSES,
+    *tools_ui.CLASSES,
     *library_operators.CLASSES,
     *library_panel.CLASSES,
     *concept_ops.CLASSES,
@@ -96,6 +98,7 @@ HANDLERS = (
 
 def register() -> None:
     properties.register()
+    tools_ui.register()
     concept_props.register()
     library_view.register()
     for cls in CLASSES:
@@ -123,4 +126,5 @@ def unregister() -> None:
     icons.free()
     library_view.unregister()
     concept_props.unregister()
+    tools_ui.unregister()
     properties.unregister()
