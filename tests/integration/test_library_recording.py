@@ -124,3 +124,9 @@ def test_a_bridge_model_is_kept(make_manager, tmp_path) -> None:
     entry = Library(tmp_path / "library").get("webapp0001")
     assert entry is not None and (entry.kind, entry.source, entry.name) == ("bridge", "bridge", "Teapot")
     assert entry.model_path is not None and is_valid_glb(entry.model_path)
+
+
+def test_a_library_that_cannot_be_written_does_not_fail_the_job(make_manager, tmp_path) -> None:
+    (tmp_path / "library").write_text("a file where the library's folder should be")
+    job = _finish(make_manager(), plans.text_job("a bucket"))
+    assert is_valid_glb(Path(job.files["model"]))
