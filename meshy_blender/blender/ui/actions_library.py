@@ -8,6 +8,7 @@ with "Add id") stay selected and are sent as given.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from ...api import animations
@@ -80,12 +81,23 @@ def toggle(props: MeshySceneProperties, action_id: int) -> None:
 
 
 def matching(props: MeshySceneProperties) -> list[animations.Action]:
+    """The actions the search and category show; searched again only when one of them (or the library) changed."""
     category = "" if props.action_category == ALL else props.action_category
-    return library().search(props.action_search, category)
+    return _search(library(), props.action_search, category)
+
+
+@functools.lru_cache(maxsize=4)
+def _search(current: animations.Library, text: str, category: str) -> list[animations.Action]:
+    return current.search(text, category)
+
+
+@functools.lru_cache(maxsize=16)
+def _cost(ids: tuple[int, ...]) -> int:
+    return estimate_credits(TaskKind.ANIMATION, action_fields(list(ids))) if ids else 0
 
 
 def cost(ids: list[int]) -> int:
-    return estimate_credits(TaskKind.ANIMATION, action_fields(ids)) if ids else 0
+    return _cost(tuple(ids))
 
 
 def draw_picker(layout: Any, props: MeshySceneProperties) -> None:
