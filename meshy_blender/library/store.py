@@ -151,14 +151,22 @@ class Library:
         return entry
 
     def remove(self, entry_id: str) -> bool:
-        """Delete the entry and its files; False when there is no such entry."""
+        """Delete the entry and its files; False when there is no such entry.
+
+        LocalWriteError when the disk refuses (read-only folder, a file held open on Windows).
+        """
         if not PLAIN_ID.fullmatch(entry_id):
             return False
         with self._entry_lock(entry_id):
             record = self.record_path(entry_id)
             known = record.is_file()
-            record.unlink(missing_ok=True)
-            _discard(self.entry_folder(entry_id), self.folder)
+            try:
+                record.unlink(missing_ok=True)
+                _discard(self.entry_folder(entry_id), self.folder)
+            except OSError as error:
+                raise LocalWriteError(
+                    f"Cannot remove {entry_id} from the Meshy library in {self.folder}: {outputs.reason(error)}"
+                ) from error
         return known
 
     # -- inside --------------------------------------------------------------------
