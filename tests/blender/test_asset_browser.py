@@ -84,6 +84,20 @@ def test_a_rigged_result_marks_its_collection_in_the_rigged_catalog(
     assert result.collection.preview is None  # no thumbnail, and no rendering headless
 
 
+def test_an_unreadable_thumbnail_leaves_the_asset_marked_without_a_preview(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    entry = Entry(id="task-1", kind="text-to-3d", name="vase", files={"thumbnail": "thumbnail.png"}, root=tmp_path)
+    entry.folder.mkdir()
+    (entry.folder / "thumbnail.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"not a picture")
+    result = import_glb(glb_assets.textured, job_id="job-1", display_name="vase", tags={})
+
+    asset = mark_result(result, entry)
+
+    assert asset.asset_data is not None and asset.asset_data.catalog_id == catalog_uuid("Meshy/Text to 3D")
+    assert asset.preview is None or asset.preview.image_size[0] == 0
+
+
 def test_replacing_a_proxy_chosen_when_the_job_was_asked(meshy: AddonEnv) -> None:
     bpy.ops.mesh.primitive_cube_add(size=2.0, location=(3.0, -1.0, 1.0), rotation=(0.0, 0.0, math.radians(45.0)))
     proxy = bpy.context.active_object
