@@ -23,7 +23,6 @@ from bpy.props import IntProperty, StringProperty
 from ...api.errors import MeshyError
 from ...jobs import plans
 from ...library.entry import Entry
-from ..scene import importer, library_blend, placement
 from . import library_view, preferences
 from .operators import animate_job, ready, submit
 from .properties import scene_props
@@ -222,6 +221,8 @@ class MESHY_OT_library_import(LibraryOperator):
     bl_label = "Import"
 
     def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+        from ..scene import importer, library_blend, placement  # not at enable: the importer loads when used
+
         model = entry.model_path
         if model is None or not model.is_file():
             return self.refuse(f"'{entry.name}' has no model file in the library")
