@@ -81,7 +81,8 @@ def _textured_fbx(folder: Path, texture: Path) -> Path:
     texture.write_bytes(sandbox_assets.png_bytes(4, 4, (200, 10, 10)))
     bpy.ops.mesh.primitive_plane_add()
     material = bpy.data.materials.new("Painted")
-    material.use_nodes = True
+    if material.node_tree is None:  # Blender 5.0 gives every material its nodes (use_nodes is deprecated)
+        material.use_nodes = True
     node = material.node_tree.nodes.new("ShaderNodeTexImage")
     node.image = bpy.data.images.load(str(texture))
     shader = material.node_tree.nodes["Principled BSDF"]
