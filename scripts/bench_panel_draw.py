@@ -148,8 +148,8 @@ def fill_jobs(manager: Any, plans: Any, model: Any, count: int, kept: list[Any])
     for index in range(count):
         job = plans.text_job(f"a wooden chair {index}")
         job.state = states[index % len(states)]
-        if index % 5 == 0:
-            job.stages[0].task_id = kept[index].id  # its result is in the library: a thumbnail is shown
+        if index % 5 == 0 and kept:
+            job.stages[0].task_id = kept[index % len(kept)].id  # its result is in the library: a thumbnail is shown
         elif job.state not in (model.JobState.QUEUED, model.JobState.WAITING_FOR_SLOT):
             job.stages[0].task_id = f"job-task-{index}"
         if job.state is model.JobState.FAILED:
