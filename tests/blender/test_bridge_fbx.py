@@ -9,7 +9,6 @@ watcher thread (and unblocked by it), so "never read" is observed, not assumed.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import io
 import json
@@ -18,14 +17,13 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import bpy
 import pytest
 import sandbox_assets
-from local_server import serving
+from local_server import serving_file
 from web_app import ORIGIN, WAIT_S
 
 from meshy_blender.blender import bridge_glue, pump, session
@@ -105,22 +103,6 @@ def online(tmp_path: Path) -> Iterator[Path]:
     preferences.system.use_online_access = was
 
 
-@contextlib.contextmanager
-def _serving(body: bytes) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            """Quiet."""
-
-    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as httpd:
-        yield f"http://127.0.0.1:{httpd.server_port}/model"
-
-
 def _send(port: int, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """The web app's "Send to Blender" with its whole body: {url, format, name, frameRate}."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_S)
@@ -137,7 +119,7 @@ def _receive(body: bytes, **fields: Any) -> Any:
     """Serve ``body``, send it to the bridge with ``fields``, pump until its job ends; the job."""
     server = bridge_glue.start(0, allow_loopback_downloads=True)
     manager = session.current_manager()
-    with _serving(body) as url:
+    with serving_file(body, "model") as url:
         status, reply = _send(server.port, {"url": url, **fields})
         assert status == 200, reply
         assert pump.run_until(

@@ -8,14 +8,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import bpy
 import pytest
 from api_samples import naming_a_file, secret_file
-from local_server import serving
+from local_server import serving_file
 from web_app import WAIT_S, sandbox_glb_url, send_to_blender
 
 from meshy_blender.api.errors import EXIT_NETWORK, EXIT_TASK_FAILED, OfflineError
@@ -185,19 +184,8 @@ def hostile_url(glb_assets: GlbAssets, tmp_path: Path) -> Iterator[tuple[str, st
     """A link to the sandbox's textured model with its first image read from a secret file; the file's marker."""
     secret, marker = secret_file(tmp_path / "private")
     body = naming_a_file(glb_assets.textured.read_bytes(), str(secret))
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            """Quiet: the test reads the bridge's report, not the server's log."""
-
-    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as httpd:
-        yield f"http://127.0.0.1:{httpd.server_port}/model.glb", marker
+    with serving_file(body) as url:
+        yield url, marker
 
 
 def test_a_model_naming_a_local_file_is_refused_and_nothing_of_the_file_is_saved(
