@@ -16,6 +16,7 @@ output folders. Nothing is written beside files saved elsewhere.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,16 +40,13 @@ def asset_libraries(context: bpy.types.Context) -> Any:
     return libraries if libraries is not None and hasattr(libraries, "new") else None
 
 
-def _same_folder(first: str | Path, second: str | Path) -> bool:
-    return Path(bpy.path.abspath(str(first))).resolve() == Path(second).resolve()
-
-
 def registered(context: bpy.types.Context, folder: Path) -> Any:
     """The asset library of ``folder`` in the preferences, or None."""
     libraries = asset_libraries(context)
     if libraries is None:
         return None
-    return next((library for library in libraries if _same_folder(library.path, folder)), None)
+    wanted = os.path.realpath(folder)
+    return next((item for item in libraries if os.path.realpath(bpy.path.abspath(item.path)) == wanted), None)
 
 
 def register_library(context: bpy.types.Context, folder: Path) -> Any:
