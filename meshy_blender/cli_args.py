@@ -33,6 +33,9 @@ TASK_KINDS = (
     "remesh",
     "text-to-image",
     "image-to-image",
+    "uv-unwrap",
+    "resize",
+    "convert",
 )
 SORT_ORDERS = {
     "newest": "-created_at",
