@@ -443,7 +443,7 @@ def _bridge(sub: argparse._SubParsersAction) -> None:
         "--json",
         action="store_true",
         help="print one JSON object per event on stdout: listening {url, port}, "
-        "imported {name, id, objects, output}, error {message, exit_code}",
+        "imported {name, id, objects, output, notes}, error {message, exit_code}",
     )
     # Tests only: the sandbox serves models from 127.0.0.1, which the bridge otherwise refuses.
     parser.add_argument("--allow-loopback-downloads", action="store_true", help=argparse.SUPPRESS)

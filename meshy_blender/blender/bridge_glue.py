@@ -141,7 +141,7 @@ def serve_bridge(
     nothing received in time: 5). ``out_blend`` is opened (or started empty) and saved
     after every import. Uses the live job manager, or makes one from the environment (no
     API key needed) and shuts it down at the end. ``options`` go to :func:`start`.
-    Events: ``listening`` {url, port}, ``imported`` {name, id, objects, output}, ``error``.
+    Events: ``listening`` {url, port}, ``imported`` {name, id, objects, output, notes}, ``error``.
     """
     reporter = reporter or Reporter(json_mode=False)
     own_session = session.current_manager() is None
@@ -224,6 +224,11 @@ class _HeadlessBridge:
         if self.out_blend is not None:
             scene_io.save_scene(self.out_blend)
         self.reporter.say(f"Imported {job.name!r} ({len(job.imported_objects)} objects)")
+        notes = job.message.split("; ", 1)[1] if "; " in job.message else ""  # see after_import
+        if notes:
+            self.reporter.say(f"Note: {notes}")
         output = str(self.out_blend) if self.out_blend else None
-        self.reporter.emit("imported", name=job.name, id=job.id, objects=job.imported_objects, output=output)
+        self.reporter.emit(
+            "imported", name=job.name, id=job.id, objects=job.imported_objects, output=output, notes=notes
+        )
         return EXIT_OK
