@@ -16,13 +16,14 @@ from pathlib import Path
 import bpy
 
 from ..jobs.model import Job
-from ..library.store import LIBRARY_DIR_VARIABLE
 
 #: The add-on's package: ``meshy_blender`` or, as an extension, ``bl_ext.<repo>.meshy_blender``.
 PACKAGE = (__package__ or "meshy_blender").rsplit(".", 1)[0]
 
 JOBS_DIR = "jobs"
 LIBRARY_DIR = "library"
+#: As ``library.store.LIBRARY_DIR_VARIABLE``; not imported from there, so enabling the add-on loads no library code.
+LIBRARY_DIR_VARIABLE = "MESHY_LIBRARY_DIR"
 LEGACY_LEDGER_NAME = "jobs.json"
 CREDENTIALS_NAME = "credentials.json"
 
