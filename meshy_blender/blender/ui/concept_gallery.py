@@ -8,11 +8,14 @@ first drawn and freed when the add-on is disabled.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bpy
 
-from ...jobs.manager import JobManager
 from ...jobs.model import Job, JobState
+
+if TYPE_CHECKING:
+    from ...jobs.manager import JobManager  # loads with the first manager, not at enable
 
 #: Older concept jobs listed under the gallery (newest first), to show one of them again.
 MAX_EARLIER_SHOWN = 4

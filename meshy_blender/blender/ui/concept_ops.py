@@ -11,7 +11,7 @@ a set has no task of its own, so it alone is sent as an image.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import bpy
 from bpy.props import IntProperty, StringProperty
@@ -24,7 +24,7 @@ from ...jobs.model import Job
 from .. import session
 from . import concept_gallery
 from .concept_props import concept_props
-from .operators import image_sources, job_inputs, ready, submit
+from .operators import AddImageOperator, RemoveImageOperator, image_sources, job_inputs, ready, submit
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
@@ -155,41 +155,29 @@ class MESHY_OT_concept_load_images(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class MESHY_OT_concept_reference_add(bpy.types.Operator):
+class ReferencesList:
+    """The Concept Images panel's reference images, for the shared add/remove buttons."""
+
+    limit = concept.MAX_REFERENCE_IMAGES
+    what = "reference images"
+
+    @staticmethod
+    def image_list(context: bpy.types.Context) -> Any:
+        return concept_props(context).references
+
+
+class MESHY_OT_concept_reference_add(ReferencesList, AddImageOperator):
     """Add a reference image (up to five)"""
 
     bl_idname = "meshy.concept_reference_add"
     bl_label = "Add reference image"
-    bl_options = {"INTERNAL", "UNDO"}
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        if len(concept_props(context).references) >= concept.MAX_REFERENCE_IMAGES:
-            cls.poll_message_set(f"Meshy takes at most {concept.MAX_REFERENCE_IMAGES} reference images")
-            return False
-        return True
-
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        concept_props(context).references.add()
-        return {"FINISHED"}
 
 
-class MESHY_OT_concept_reference_remove(bpy.types.Operator):
+class MESHY_OT_concept_reference_remove(ReferencesList, RemoveImageOperator):
     """Remove this reference image"""
 
     bl_idname = "meshy.concept_reference_remove"
     bl_label = "Remove reference image"
-    bl_options = {"INTERNAL", "UNDO"}
-
-    index: IntProperty(options={"SKIP_SAVE", "HIDDEN"})
-
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        references = concept_props(context).references
-        if not 0 <= self.index < len(references):
-            self.report({"ERROR"}, "No such reference image")
-            return {"CANCELLED"}
-        references.remove(self.index)
-        return {"FINISHED"}
 
 
 CLASSES = (

@@ -17,7 +17,7 @@ from .. import session
 from . import concept_gallery, icons
 from .concept_ops import make_3d_cost
 from .concept_props import MeshyConceptProperties, concept_props
-from .panels import MeshySubPanel, layout_of, progress_bar, wrapped
+from .panels import MeshySubPanel, draw_image_inputs, layout_of, progress_bar, wrapped
 
 PREVIEW_SCALE = 6.0
 
@@ -32,7 +32,7 @@ class MESHY_PT_concept(MeshySubPanel):
         layout.row().prop(props, "source", expand=True)
         layout.prop(props, "prompt", text="")
         if props.source == "IMAGES":
-            draw_references(layout, props)
+            draw_image_inputs(layout, props.references, "meshy.concept_reference_add", "meshy.concept_reference_remove")
         col = layout.column()
         col.prop(props, "ai_model")
         col.prop(props, "multi_view")
@@ -56,17 +56,6 @@ class MESHY_PT_concept(MeshySubPanel):
             for other in earlier[: concept_gallery.MAX_EARLIER_SHOWN]:
                 show = col.operator("meshy.concept_pick", text=other.name, icon="IMAGE_DATA")
                 show.job_id, show.picture = other.id, 0
-
-
-def draw_references(layout: Any, props: MeshyConceptProperties) -> None:
-    for index, item in enumerate(props.references):
-        box = layout.box()
-        row = box.row()
-        row.template_ID(item, "image", open="image.open")
-        row.operator("meshy.concept_reference_remove", text="", icon="X").index = index
-        if item.image is None:
-            box.prop(item, "filepath", text="")
-    layout.operator("meshy.concept_reference_add", icon="ADD")
 
 
 def draw_gallery(box: Any, context: bpy.types.Context, props: MeshyConceptProperties, job: Job) -> None:

@@ -290,48 +290,63 @@ class MESHY_OT_generate_image(bpy.types.Operator):
         return submit(self, context, build)
 
 
-class MESHY_OT_image_add(bpy.types.Operator):
-    """Add a view of the object (up to four)"""
+class ImageListOperator(bpy.types.Operator):
+    """Base of the add and remove buttons of a list of input images (this one: Image to 3D's views)."""
 
-    bl_idname = "meshy.image_add"
-    bl_label = "Add image"
     bl_options = {"INTERNAL", "UNDO"}
+    #: The most images the list takes, and what they are called in the poll message.
+    limit = validation.MAX_IMAGES
+    what = "views of one object"
 
+    @staticmethod
+    def image_list(context: bpy.types.Context) -> Any:
+        return scene_props(context).images
+
+
+class AddImageOperator(ImageListOperator):
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if len(scene_props(context).images) >= validation.MAX_IMAGES:
-            cls.poll_message_set(f"Meshy takes at most {validation.MAX_IMAGES} views of one object")
+        if len(cls.image_list(context)) >= cls.limit:
+            cls.poll_message_set(f"Meshy takes at most {cls.limit} {cls.what}")
             return False
         return True
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        scene_props(context).images.add()
+        self.image_list(context).add()
         return {"FINISHED"}
 
 
-class MESHY_OT_image_remove(bpy.types.Operator):
-    """Remove this image"""
-
-    bl_idname = "meshy.image_remove"
-    bl_label = "Remove image"
-    bl_options = {"INTERNAL", "UNDO"}
-
+class RemoveImageOperator(ImageListOperator):
     index: bpy.props.IntProperty(options={"SKIP_SAVE", "HIDDEN"})
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if not scene_props(context).images:
+        if not cls.image_list(context):
             cls.poll_message_set("There is no image to remove")
             return False
         return True
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        images = scene_props(context).images
+        images = self.image_list(context)
         if not 0 <= self.index < len(images):
             self.report({"ERROR"}, "No such image")
             return {"CANCELLED"}
         images.remove(self.index)
         return {"FINISHED"}
+
+
+class MESHY_OT_image_add(AddImageOperator):
+    """Add a view of the object (up to four)"""
+
+    bl_idname = "meshy.image_add"
+    bl_label = "Add image"
+
+
+class MESHY_OT_image_remove(RemoveImageOperator):
+    """Remove this image"""
+
+    bl_idname = "meshy.image_remove"
+    bl_label = "Remove image"
 
 
 class MESHY_OT_rig_selected(bpy.types.Operator):

@@ -135,14 +135,7 @@ class MESHY_PT_image(MeshySubPanel):
     def draw(self, context: bpy.types.Context) -> None:
         props = scene_props(context)
         layout = layout_of(self)
-        for index, item in enumerate(props.images):
-            box = layout.box()
-            row = box.row()
-            row.template_ID(item, "image", open="image.open")
-            row.operator("meshy.image_remove", text="", icon="X").index = index
-            if item.image is None:
-                box.prop(item, "filepath", text="")
-        layout.operator("meshy.image_add", icon="ADD")
+        draw_image_inputs(layout, props.images, "meshy.image_add", "meshy.image_remove")
         generation_ui.draw_model(layout, props.image_mesh, props.image_endpoint())
         row = layout.row()
         row.prop(props, "should_texture")
@@ -169,6 +162,18 @@ class MESHY_PT_image_advanced(MeshyPanel):
         sub = layout.column()
         sub.active = props.should_texture
         generation_ui.draw_advanced_texture(sub, props.image_texture, endpoint, props.image_mesh.model_id())
+
+
+def draw_image_inputs(layout: Any, items: Any, add: str, remove: str) -> None:
+    """A list of input images (a file, or an image loaded in Blender) with its add and remove buttons."""
+    for index, item in enumerate(items):
+        box = layout.box()
+        row = box.row()
+        row.template_ID(item, "image", open="image.open")
+        row.operator(remove, text="", icon="X").index = index
+        if item.image is None:
+            box.prop(item, "filepath", text="")
+    layout.operator(add, icon="ADD")
 
 
 class MESHY_PT_rig(MeshySubPanel):
