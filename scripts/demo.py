@@ -3,8 +3,10 @@
 Offline by default: it starts the bundled sandbox, writes input images and a character
 model, and runs one batch that exercises text → preview → refine with PBR, image to 3D,
 multi-image to 3D, rigging and animation through ``python -m meshy_blender batch``, the
-same command pipelines use. It then lights and frames the resulting scene and renders
-it with Cycles on the CPU:
+same command pipelines use. Before it, ``meshy text-to-image --generate-multi-view`` draws four concept views of a
+lantern, and the batch turns them into a model by their task id (``input_task_id``: nothing
+is uploaded). It then lights and frames the resulting scene and renders it with Cycles on
+the CPU:
 
     out/demo.blend     every asset in its own collection
     out/demo.png       a small render of it
@@ -51,10 +53,25 @@ MANIFEST = [
     {"name": "knight", "kind": "rig", "model": "character.glb", "height_meters": 1.8},
     {"name": "knight-moves", "kind": "animate", "rig_of": "knight", "action_id": [1, 13]},
 ]
+CONCEPT_PROMPT = "a stone garden lantern"
 
 
-def write_inputs(folder: Path) -> Path:
-    """The pictures and the character the batch starts from, and its manifest."""
+def concept_views(folder: Path, base_url: str, api_key: str) -> str:
+    """Four concept views of a lantern in ``folder`` (``meshy text-to-image``); their task's id."""
+    env = {**os.environ, "MESHY_BASE_URL": base_url, "MESHY_API_KEY": api_key}
+    command = [sys.executable, "-m", "meshy_blender", "text-to-image", "--prompt", CONCEPT_PROMPT]
+    command += ["--generate-multi-view", "-o", str(folder), "--json"]
+    print("$ " + " ".join(command[1:]), flush=True)
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600)
+    if result.returncode != 0:
+        raise SystemExit(f"text-to-image failed with exit code {result.returncode}: {result.stderr[-500:]}")
+    done = [event for event in map(json.loads, result.stdout.splitlines()) if event.get("event") == "done"]
+    print(f"  {len(done[-1]['files'])} views in {folder}", flush=True)
+    return str(done[-1]["task_id"])
+
+
+def write_inputs(folder: Path, concept_task_id: str) -> Path:
+    """The pictures and the character the batch starts from, and its manifest (the concept views' model too)."""
     folder.mkdir(parents=True, exist_ok=True)
     stripes = [(200, 120, 60), (240, 220, 180), (90, 60, 40)]
     (folder / "vase.png").write_bytes(sandbox_assets.png_bytes(256, 256, lambda x, y: stripes[(y // 32) % 3]))
@@ -63,7 +80,8 @@ def write_inputs(folder: Path) -> Path:
         (folder / f"{view}.png").write_bytes(sandbox_assets.png_bytes(192, 192, (shade, shade, 200)))
     (folder / "character.glb").write_bytes(sandbox_assets.rigged_character_glb())
     manifest = folder / "demo.jsonl"
-    manifest.write_text("".join(json.dumps(row) + "\n" for row in MANIFEST), encoding="utf-8")
+    lantern = {"name": "lantern", "kind": "multi-image-to-3d", "input_task_id": concept_task_id}
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in [*MANIFEST, lantern]), encoding="utf-8")
     return manifest
 
 
@@ -171,15 +189,20 @@ def main() -> int:
     library = out_dir / "demo-library"
     shutil.rmtree(library, ignore_errors=True)  # one entry per result of this run
     started = time.monotonic()
-    manifest = write_inputs(out_dir / "demo-inputs")
+    inputs = out_dir / "demo-inputs"
+
+    def concept_then_batch(base_url: str, api_key: str) -> None:
+        manifest = write_inputs(inputs, concept_views(inputs / "concepts", base_url, api_key))
+        run_batch(manifest, out_dir / "demo", base_url, api_key, library)
+
     if args.base_url:
-        run_batch(manifest, out_dir / "demo", args.base_url, os.environ.get("MESHY_API_KEY", ""), library)
+        concept_then_batch(args.base_url, os.environ.get("MESHY_API_KEY", ""))
     else:
         # A new sandbox knows none of the last run's tasks: that run's outputs would send their ids.
         shutil.rmtree(out_dir / "demo", ignore_errors=True)
         with Sandbox("--task-seconds", SANDBOX_TASK_SECONDS) as sandbox:
             print(f"Offline Meshy sandbox at {sandbox.url}", flush=True)
-            run_batch(manifest, out_dir / "demo", sandbox.url, PAID_KEY, library)
+            concept_then_batch(sandbox.url, PAID_KEY)
     render(out_dir / "demo" / "batch.blend", out_dir / "demo.blend", out_dir / "demo.png")
     name = library_picture(library, args.picture.resolve(), out_dir)
     print(f"Wrote {out_dir / 'demo.blend'} and {out_dir / 'demo.png'} in {time.monotonic() - started:.0f} s")
