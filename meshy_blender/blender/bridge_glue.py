@@ -11,7 +11,8 @@ The scene keeps its own rate (an import never changes a project setting): the cl
 keys are placed at the scene's rate so each plays as long as it did in the web app (the
 glTF importer does so; :mod:`.scene.model_formats` undoes the FBX importer's change of
 the scene's rate). Each imported action records ``meshy_frame_rate``, and when the scene
-runs at another rate the job says so, and how to match it (Output Properties › Frame Rate).
+runs at another rate the job says so; the Tools panel's "Use N fps" then sets the scene to
+the clip's rate and moves its keys back (one key per frame), only when the artist asks.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def after_import(job: Job, result: importer.ImportResult) -> None:
         if abs(scene_rate - rate) > 0.01:
             notes.append(
                 f"animation made at {rate:g} fps, this scene runs at {scene_rate:g} fps: keys placed to keep its "
-                f"timing (Output Properties > Frame Rate {rate:g} to match)"
+                f"timing (Tools > Use {rate:g} fps: one key per frame)"
             )
     manager = session.current_manager()
     if notes and manager is not None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import bpy
 import pytest
-import sandbox_assets
+from fbx_fixtures import animated_rig_fbx, textured_fbx
 from local_server import serving_file
 from web_app import ORIGIN, WAIT_S
 
@@ -30,7 +30,6 @@ from meshy_blender.blender import bridge_glue, pump, session
 from meshy_blender.blender.scene.model_formats import FRAME_RATE_PROP, fcurves
 from meshy_blender.jobs.model import JobState
 
-CLIP_FRAMES = 31  # frames 1..31 at 30 fps: one second
 #: Run as ``python -c WATCHER FIFO FLAG``: whenever a reader opens FIFO, touch FLAG and let the reader go on (EOF).
 WATCHER = """
 import os, sys, time
@@ -44,51 +43,6 @@ while True:
     open(flag, "w").close()
     os.close(fd)
 """
-
-
-def _export(path: Path) -> None:
-    bpy.ops.export_scene.fbx(filepath=str(path), path_mode="RELATIVE", embed_textures=False, bake_anim=True)
-
-
-def _animated_rig_fbx(folder: Path) -> Path:
-    """An armature with one bone swinging for one second at 30 fps, and a mesh parented to it."""
-    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
-    scene = bpy.context.scene
-    scene.render.fps, scene.render.fps_base = 30, 1.0
-    scene.frame_start, scene.frame_end = 1, CLIP_FRAMES
-    armature = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
-    scene.collection.objects.link(armature)
-    bpy.context.view_layer.objects.active = armature
-    bpy.ops.object.mode_set(mode="EDIT")
-    bone = armature.data.edit_bones.new("Bone")
-    bone.head, bone.tail = (0, 0, 0), (0, 0, 1)
-    bpy.ops.object.mode_set(mode="OBJECT")
-    pose_bone = armature.pose.bones["Bone"]
-    for frame, angle in ((1, 0.0), (16, 0.8), (CLIP_FRAMES, 0.0)):
-        pose_bone.rotation_mode = "XYZ"
-        pose_bone.rotation_euler = (angle, 0, 0)
-        pose_bone.keyframe_insert("rotation_euler", frame=frame)
-    path = folder / "walker.fbx"
-    _export(path)
-    return path
-
-
-def _textured_fbx(folder: Path, texture: Path) -> Path:
-    """A plane whose material's base colour is the image file ``texture`` (named relative to the FBX)."""
-    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
-    texture.write_bytes(sandbox_assets.png_bytes(4, 4, (200, 10, 10)))
-    bpy.ops.mesh.primitive_plane_add()
-    material = bpy.data.materials.new("Painted")
-    if material.node_tree is None:  # Blender 5.0 gives every material its nodes (use_nodes is deprecated)
-        material.use_nodes = True
-    node = material.node_tree.nodes.new("ShaderNodeTexImage")
-    node.image = bpy.data.images.load(str(texture))
-    shader = material.node_tree.nodes["Principled BSDF"]
-    material.node_tree.links.new(node.outputs["Color"], shader.inputs["Base Color"])
-    bpy.context.active_object.data.materials.append(material)
-    path = folder / "painted.fbx"
-    _export(path)
-    return path
 
 
 @pytest.fixture
@@ -137,7 +91,7 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 
 def test_an_animated_fbx_in_a_zip_arrives_with_its_clip_at_the_scene_rate(online: Path, tmp_path: Path) -> None:
-    fbx = _animated_rig_fbx(tmp_path)
+    fbx = animated_rig_fbx(tmp_path)
     bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
     scene = bpy.context.scene
     assert (scene.render.fps, scene.render.fps_base) == (24, 1.0)
@@ -162,7 +116,7 @@ def test_an_fbx_naming_a_texture_outside_the_download_never_opens_it(online: Pat
     texture = private / "secret.png"
     exported = tmp_path / "x" / "y"  # as deep as the download's folder, downloads/<id>: ../../private/secret.png
     exported.mkdir(parents=True)
-    fbx = _textured_fbx(exported, texture)
+    fbx = textured_fbx(exported, texture)
     assert str(texture).encode() in fbx.read_bytes(), "the exporter named the texture by its absolute path"
     assert b"../../private/secret.png" in fbx.read_bytes(), "and by a path climbing out of the FBX's folder"
     texture.unlink()

@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 import pytest
+from fbx_fixtures import animated_rig_fbx
 from sandbox_control import Sandbox
+
+from meshy_blender.blender.scene.model_formats import fcurves
 
 if TYPE_CHECKING:
     from addon_env import AddonEnv
@@ -89,3 +92,27 @@ def test_convert_of_a_task_saves_a_real_stl_and_says_where(meshy: AddonEnv, sand
     labels = meshy.draw(meshy.module("blender.ui.tools_ui").MESHY_PT_tools).labels()
     shown = "".join(label for label in labels if not label.startswith("Task:"))
     assert shown.replace(" ", "") == f"Saved {path}".replace(" ", ""), "the panel says where the file is"
+
+
+def test_use_clip_frame_rate_sets_the_scene_only_when_asked_and_keeps_the_timing(
+    meshy: AddonEnv, tmp_path: Path
+) -> None:
+    fbx = animated_rig_fbx(tmp_path)
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    result = meshy.module("blender.scene.importer").import_glb(fbx, job_id="j1", display_name="Walker", tags={})
+    scene = bpy.context.scene
+    assert _scene_rate(scene) == 24, "the import kept the scene's rate"
+    bpy.context.view_layer.objects.active = result.armature
+    tools_ui = meshy.module("blender.ui.tools_ui")
+    assert "Clip made at 30 fps; the scene runs at 24" in meshy.draw(tools_ui.MESHY_PT_tools).labels()
+
+    assert bpy.ops.meshy.use_clip_frame_rate() == {"FINISHED"}
+
+    assert _scene_rate(scene) == 30
+    keys = [key.co.x for curve in fcurves(result.armature.animation_data.action) for key in curve.keyframe_points]
+    assert max(keys) - min(keys) == pytest.approx(30, abs=0.01), "one second, one key per frame again"
+    assert tools_ui.clip_rate_offer(bpy.context) == (0.0, [])
+
+
+def _scene_rate(scene: bpy.types.Scene) -> float:
+    return scene.render.fps / scene.render.fps_base

@@ -25,7 +25,7 @@ from ...api.glb_faces import MAX_UV_UNWRAP_FACES
 from ...api.tasks import Task, TaskKind
 from ...jobs import conversion, plans
 from ...jobs.model import Job
-from ..scene import exporter, importer
+from ..scene import exporter, importer, model_formats
 from . import calls, operators, preferences
 from .panels import MeshySubPanel, layout_of, wrapped
 
@@ -244,6 +244,60 @@ class MESHY_OT_tool_import_converted(bpy.types.Operator):
         return {"FINISHED"}
 
 
+def _scene_rate(scene: bpy.types.Scene) -> float:
+    return float(scene.render.fps / scene.render.fps_base)
+
+
+def clip_rate_offer(context: bpy.types.Context) -> tuple[float, list[bpy.types.Action]]:
+    """The frame rate the active object's imported clips were made at, and those clips, when it is not the scene's.
+
+    ``(0.0, [])`` when there is nothing to offer. The clips are the actions of the active
+    object (or its armature) that record ``meshy_frame_rate`` (see :mod:`..scene.model_formats`).
+    """
+    obj = context.active_object
+    scene = context.scene
+    while obj is not None and obj.type != "ARMATURE" and obj.parent is not None:
+        obj = obj.parent
+    data = obj.animation_data if obj is not None else None
+    action = data.action if data is not None else None
+    rate = float(action.get(model_formats.FRAME_RATE_PROP, 0.0)) if action is not None else 0.0
+    if scene is None or not rate or abs(rate - _scene_rate(scene)) < 0.01:
+        return 0.0, []
+    clips = [action for action in bpy.data.actions if action.get(model_formats.FRAME_RATE_PROP) == rate]
+    return rate, clips
+
+
+class MESHY_OT_use_clip_frame_rate(bpy.types.Operator):
+    """Set the scene to the frame rate the selected character's clips were made at (one key per frame).
+
+    The clips' keys were placed at the scene's rate when they were imported, to keep their
+    timing; they are moved back so they keep it at the new rate. Other animation in the
+    file stays on its frames, as whenever the frame rate changes.
+    """
+
+    bl_idname = "meshy.use_clip_frame_rate"
+    bl_label = "Use the clip's frame rate"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not clip_rate_offer(context)[1]:
+            cls.poll_message_set("Select a character whose Meshy clip was made at another frame rate")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        rate, clips = clip_rate_offer(context)
+        scene = cast(bpy.types.Scene, context.scene)
+        factor = rate / _scene_rate(scene)
+        scene.render.fps = round(rate)
+        scene.render.fps_base = round(rate) / rate
+        for clip in clips:
+            model_formats.retime(clip, factor)
+        self.report({"INFO"}, f"Scene set to {rate:g} fps; {len(clips)} clip(s) kept their timing")
+        return {"FINISHED"}
+
+
 class MESHY_PT_tools(MeshySubPanel):
     """UV Unwrap, Resize and Convert a model with Meshy."""
 
@@ -272,6 +326,12 @@ class MESHY_PT_tools(MeshySubPanel):
         row.prop(props, "convert_format", text="")
         row.operator("meshy.tool_convert", text="Convert (1 credit)", icon="EXPORT")
         _draw_convert_call(box)
+        rate, _ = clip_rate_offer(context)
+        if rate:
+            box = layout.box()
+            scene_rate = _scene_rate(cast(bpy.types.Scene, context.scene))
+            box.label(text=f"Clip made at {rate:g} fps; the scene runs at {scene_rate:g}", icon="TIME")
+            box.operator("meshy.use_clip_frame_rate", text=f"Use {rate:g} fps")
 
 
 def _draw_convert_call(layout: Any) -> None:
@@ -295,6 +355,7 @@ CLASSES = (
     MESHY_OT_tool_resize,
     MESHY_OT_tool_convert,
     MESHY_OT_tool_import_converted,
+    MESHY_OT_use_clip_frame_rate,
     MESHY_PT_tools,
 )
 
