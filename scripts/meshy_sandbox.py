@@ -906,8 +906,7 @@ class State:
     def create(self, resource: Resource, key: str, body: Any) -> str:
         if not isinstance(body, dict):
             bad_request("Request body must be a JSON object")
-        # An image model is checked by the image resource's own rules, not the 3D models' list.
-        check_common({k: v for k, v in body.items() if k != "ai_model"} if resource.family == "image" else body)
+        check_common(body)
         resource.validate(body)
         refused = sandbox_models.problem(resource.name, body)
         if refused:

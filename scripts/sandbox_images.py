@@ -1,8 +1,9 @@
 """The sandbox's concept images: text-to-image and image-to-image as Meshy serves them (Nov. 2026).
 
-Requests are checked as Meshy checks them (``ai_model`` and ``prompt`` required, known image
-models only, ``aspect_ratio`` not with ``generate_multi_view``, 3:2 and 2:3 for GPT Image
-models only, 1–5 reference images); a finished task lists its pictures in ``image_urls``:
+Requests are checked as Meshy checks them (``ai_model`` and ``prompt`` required,
+``aspect_ratio`` not with ``generate_multi_view``, 3:2 and 2:3 for GPT Image models only,
+1–5 reference images; the model itself and the price by ``sandbox_models``, from the
+add-on's model catalogue); a finished task lists its pictures in ``image_urls``:
 real PNGs, one, or four distinct views (front, right, back, left) with
 ``generate_multi_view``, coloured after the prompt so two prompts give two pictures. Only a
 SUCCEEDED task of these two kinds can be chained into Image or Multi-image to 3D by
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import sandbox_assets
+import sandbox_models
 
 Fail = Callable[[str], NoReturn]
 CheckImage = Callable[[Any, str], None]
@@ -27,8 +29,6 @@ TEXT_TO_IMAGE = "text-to-image"
 IMAGE_TO_IMAGE = "image-to-image"
 #: Task types whose pictures Image and Multi-image to 3D take as ``input_task_id``.
 IMAGE_TYPES = frozenset({TEXT_TO_IMAGE, IMAGE_TO_IMAGE})
-#: Credits per request by model: (text to image, image to image).
-MODEL_CREDITS = {"nano-banana": (3, 3), "nano-banana-2": (6, 6), "nano-banana-pro": (9, 9), "gpt-image-2": (9, 12)}
 RATIOS = {"1:1": (1, 1), "16:9": (16, 9), "9:16": (9, 16), "4:3": (4, 3), "3:4": (3, 4)}
 GPT_RATIOS = {"3:2": (3, 2), "2:3": (2, 3)}
 POSES = frozenset({"a-pose", "t-pose", ""})
@@ -40,10 +40,8 @@ MAX_PROMPT = 600
 
 def _check_shared(body: dict[str, Any], fail: Fail) -> None:
     model = body.get("ai_model")
-    if model is None:
+    if not isinstance(model, str) or not model:
         fail("ai_model is required")
-    if model not in MODEL_CREDITS:
-        fail(f"Invalid ai_model {model!r}: expected one of {', '.join(repr(m) for m in MODEL_CREDITS)}")
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         fail("prompt is required")
@@ -77,9 +75,8 @@ def validate_image_to_image(body: dict[str, Any], fail: Fail, check_image: Check
         check_image(reference, f"reference_image_urls[{index}]")
 
 
-def cost(task_type: str) -> Callable[[dict[str, Any]], int]:
-    column = 0 if task_type == TEXT_TO_IMAGE else 1
-    return lambda body: MODEL_CREDITS[body["ai_model"]][column]
+def cost(endpoint: str) -> Callable[[dict[str, Any]], int]:
+    return lambda body: sandbox_models.cost(endpoint, body, "task")
 
 
 def _views(body: dict[str, Any]) -> tuple[str, ...]:
