@@ -1,8 +1,9 @@
 """Meshy's REST API in plain Python (requests + stdlib); never imports bpy.
 
-The names of :mod:`.client` and :mod:`.http` are loaded on first use (PEP 562
-``__getattr__``): they bring in requests and urllib3, which enabling the add-on must not
-pay for. Everything else here is the standard library only.
+Every name here is loaded from its module on first use (PEP 562 ``__getattr__``), so that
+importing one module of the package (``api.tasks`` for the add-on's enums) does not import
+them all: :mod:`.client` and :mod:`.http` bring in requests and urllib3, and enabling the
+add-on pays for no module it does not use. Everything but those two is the standard library only.
 """
 
 from __future__ import annotations
@@ -10,39 +11,79 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .costs import estimate_credits
-from .errors import (
-    AssetExpiredError,
-    AuthenticationError,
-    BadRequestError,
-    CancelledError,
-    DownloadError,
-    ForbiddenError,
-    InsufficientCreditsError,
-    MeshyError,
-    NetworkError,
-    OfflineError,
-    PoseEstimationError,
-    QueueFullError,
-    RateLimitError,
-    RequestTimeoutError,
-    ResultExpiredError,
-    ServerError,
-    TaskFailedError,
-    TaskNotFoundError,
-    ValidationError,
-)
-from .glb_safety import check_glb, is_valid_glb
-from .sse import SSEEvent, SSEParser
-from .tasks import Task, TaskError, TaskKind, TaskStatus, parse_task
-from .validation import image_to_data_uri, validate
-
 if TYPE_CHECKING:
     from .client import DEFAULT_BASE_URL, MeshyClient
+    from .costs import estimate_credits
+    from .errors import (
+        AssetExpiredError,
+        AuthenticationError,
+        BadRequestError,
+        CancelledError,
+        DownloadError,
+        ForbiddenError,
+        InsufficientCreditsError,
+        MeshyError,
+        NetworkError,
+        OfflineError,
+        PoseEstimationError,
+        QueueFullError,
+        RateLimitError,
+        RequestTimeoutError,
+        ResultExpiredError,
+        ServerError,
+        TaskFailedError,
+        TaskNotFoundError,
+        ValidationError,
+    )
+    from .glb_safety import check_glb, is_valid_glb
     from .http import RetryPolicy, should_retry
+    from .sse import SSEEvent, SSEParser
+    from .tasks import Task, TaskError, TaskKind, TaskStatus, parse_task
+    from .validation import image_to_data_uri, validate
 
-#: Names loaded with the HTTP stack, and their module.
-_ON_FIRST_USE = {"DEFAULT_BASE_URL": "client", "MeshyClient": "client", "RetryPolicy": "http", "should_retry": "http"}
+#: Each name and the module it is loaded from, on first use.
+_ON_FIRST_USE = {
+    "DEFAULT_BASE_URL": "client",
+    "MeshyClient": "client",
+    "RetryPolicy": "http",
+    "should_retry": "http",
+    "estimate_credits": "costs",
+    "check_glb": "glb_safety",
+    "is_valid_glb": "glb_safety",
+    "SSEEvent": "sse",
+    "SSEParser": "sse",
+    "Task": "tasks",
+    "TaskError": "tasks",
+    "TaskKind": "tasks",
+    "TaskStatus": "tasks",
+    "parse_task": "tasks",
+    "image_to_data_uri": "validation",
+    "validate": "validation",
+    **dict.fromkeys(
+        (
+            "AssetExpiredError",
+            "AuthenticationError",
+            "BadRequestError",
+            "CancelledError",
+            "DownloadError",
+            "ForbiddenError",
+            "InsufficientCreditsError",
+            "MeshyError",
+            "NetworkError",
+            "OfflineError",
+            "PoseEstimationError",
+            "QueueFullError",
+            "RateLimitError",
+            "RequestTimeoutError",
+            "ResultExpiredError",
+            "ServerError",
+            "TaskFailedError",
+            "TaskNotFoundError",
+            "ValidationError",
+        ),
+        "errors",
+    ),
+}
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -87,4 +128,6 @@ def __getattr__(name: str) -> Any:
     module = _ON_FIRST_USE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # the next look-up finds it directly
+    return value

@@ -19,14 +19,18 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bpy
 
 from ..api.errors import MeshyError
-from ..jobs.manager import JobManager
-from ..jobs.model import FileRef, Job
 from . import session
-from .scene import assets, file_identity, importer, library_blend, placement
+from .scene import file_identity
+
+if TYPE_CHECKING:  # the job layer and the importer load with the first manager, not at enable
+    from ..jobs.manager import JobManager
+    from ..jobs.model import FileRef, Job
+    from .scene import importer, placement
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +53,18 @@ _last_version = -1
 _last_place: tuple[FileRef, bool] | None = None
 
 
-def import_job(manager: JobManager, job: Job, *, evaluate: bool = True) -> None:
+def import_job(
+    manager: JobManager, job: Job, *, evaluate: bool = True, into: bpy.types.Collection | None = None
+) -> None:
     """Import a downloaded job once: a whole result already in the file is not imported again.
 
     Its objects carry its id. When the file holds only part of it (the user deleted the
     rig's armature), the result is imported again, whole. ``evaluate``: see
-    :func:`importer.import_glb`.
+    :func:`importer.import_glb`; ``into``: the collection that holds the result's own (by
+    default the scene's "Meshy").
     """
+    from .scene import assets, importer, library_blend
+
     existing = importer.find_imported(job.id)
     if existing and len(existing) >= len(job.imported_objects):
         manager.mark_imported(job, [obj.name for obj in existing], unsaved=bpy.data.is_dirty)
@@ -78,6 +87,8 @@ def import_job(manager: JobManager, job: Job, *, evaluate: bool = True) -> None:
             location=_import_location(),
             extra_actions_from=clips,
             evaluate=evaluate,
+            parent=into,
+            collection_path=(importer.ROOT_COLLECTION,) if into is None else (),
             placement=_placement(),
         )
     except (MeshyError, RuntimeError, OSError, KeyError) as error:
@@ -107,15 +118,19 @@ def _import_location() -> tuple[float, float, float] | None:
 
 
 def _placement() -> placement.Placement:
+    from .scene import placement
+
     config = session.current_config()
     return placement.AS_MADE if config is None else placement.Placement(config.placement, config.target_height)
 
 
-def tick(budget_s: float | None = FRAME_BUDGET_S, *, evaluate: bool = True) -> bool:
+def tick(
+    budget_s: float | None = FRAME_BUDGET_S, *, evaluate: bool = True, into: bpy.types.Collection | None = None
+) -> bool:
     """One pump step; True when there is still work in flight.
 
     Imports ready jobs until ``budget_s`` seconds are spent, measured after each import (so
-    at least one); None imports every ready job. ``evaluate``: see :func:`importer.import_glb`.
+    at least one); None imports every ready job. ``evaluate`` and ``into``: see :func:`import_job`.
     """
     global _last_version, _last_place
     manager = session.current_manager()
@@ -134,7 +149,7 @@ def tick(budget_s: float | None = FRAME_BUDGET_S, *, evaluate: bool = True) -> b
         elif not object_mode:
             manager.park(job, "Ready: switch to Object Mode to import it")
         else:
-            import_job(manager, job, evaluate=evaluate)
+            import_job(manager, job, evaluate=evaluate, into=into)
             if budget_s is not None and time.perf_counter() - started >= budget_s:
                 break
     if manager.version != _last_version:
@@ -178,7 +193,13 @@ def stop_timer() -> None:
         bpy.app.timers.unregister(_timer)
 
 
-def run_until(done: Callable[[], bool], *, timeout: float, interval: float = NEWS_WAIT_S) -> bool:
+def run_until(
+    done: Callable[[], bool],
+    *,
+    timeout: float,
+    interval: float = NEWS_WAIT_S,
+    into: bpy.types.Collection | None = None,
+) -> bool:
     """Headless driver: tick until ``done()`` or ``timeout`` seconds; True when done.
 
     Each tick imports every ready job, without evaluating the scene after each: nothing is
@@ -189,9 +210,9 @@ def run_until(done: Callable[[], bool], *, timeout: float, interval: float = NEW
     while True:
         manager = session.current_manager()
         seen = manager.news if manager is not None else 0  # read before the tick: news during it wakes the wait
-        tick(None, evaluate=False)
+        tick(None, evaluate=False, into=into)
         if done():
-            tick(None, evaluate=False)  # one more pass so a job that just became ready is imported
+            tick(None, evaluate=False, into=into)  # one more pass so a job that just became ready is imported
             return True
         remaining = deadline - time.monotonic()
         if remaining <= 0:

@@ -12,14 +12,13 @@ It starts the Meshy Bridge too when the preferences ask for it (never offline).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 from bpy.app.handlers import persistent
 
-from ..jobs.model import Job
-from . import bridge_glue, pump, session
-from .cli import command as cli
+from . import pump, session
+from .cli import hook as cli
 from .scene import file_identity
 from .ui import (
     asset_library_ui,
@@ -49,14 +48,17 @@ CLASSES = (
     *operators_jobs.CLASSES,
     *panels.CLASSES,
     *tools_ui.CLASSES,
-    *library_operators.CLASSES,
-    *library_panel.CLASSES,
     *concept_ops.CLASSES,
     *concept_panel.CLASSES,
+    *library_operators.CLASSES,
+    *library_panel.CLASSES,
     *bridge_ui.CLASSES,
     *diagnostics_ui.CLASSES,
     *asset_library_ui.CLASSES,
 )
+if TYPE_CHECKING:
+    from ..jobs.model import Job
+
 SHUTDOWN_TIMEOUT = 2.0
 CALLS_TIMEOUT = 1.0
 
@@ -116,6 +118,8 @@ def unregister() -> None:
     pump.stop_timer()
     cli.unregister_command()
     calls.shutdown(CALLS_TIMEOUT)
+    from . import bridge_glue  # imported by the bridge's UI already, at the latest when a bridge started
+
     bridge_glue.stop()
     session.shutdown(SHUTDOWN_TIMEOUT)
     for handlers, handler in HANDLERS:

@@ -5,7 +5,9 @@ options and the environment; both then use the same manager, pump and importer. 
 manager is created on first use, not at register time, so enabling the add-on never
 touches the network or the disk beyond reading the ledger. The client is built here
 only (:func:`make_client`), and only here is its module (with requests and urllib3)
-imported: enabling the add-on does not load the HTTP stack.
+imported: enabling the add-on does not load the HTTP stack. Nor the job layer: the
+preferences read this module at enable, so the manager, runner, store and library modules
+are imported when the first manager is built.
 """
 
 from __future__ import annotations
@@ -17,15 +19,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..api.errors import AuthenticationError, OfflineError
-from ..jobs.manager import MAX_FINISHED_KEPT, JobManager
-from ..jobs.runner import RunSettings
-from ..jobs.store import JobStore
-from ..library import Library
 
 if TYPE_CHECKING:
     from ..api.client import MeshyClient
+    from ..jobs.manager import JobManager
+    from ..jobs.runner import RunSettings
+    from ..library import Library
 
 DEFAULT_BASE_URL = "https://api.meshy.ai"
+
+
+def _default_keep_finished() -> int | None:
+    from ..jobs.manager import MAX_FINISHED_KEPT
+
+    return MAX_FINISHED_KEPT
+
+
+def _default_settings() -> RunSettings:
+    from ..jobs.runner import RunSettings
+
+    return RunSettings()
 
 
 @dataclass(frozen=True)
@@ -47,8 +60,8 @@ class Config:
     placement: str = "CURSOR"
     target_height: float = 0.0
     #: Finished jobs the ledger keeps (None: every one).
-    keep_finished: int | None = MAX_FINISHED_KEPT
-    settings: RunSettings = field(default_factory=RunSettings)
+    keep_finished: int | None = field(default_factory=_default_keep_finished)
+    settings: RunSettings = field(default_factory=_default_settings)
 
 
 def key_from_environment() -> str:
@@ -98,6 +111,9 @@ def configure(config: Config) -> JobManager:
         _manager.shutdown()  # another store (a command's output folder): its own manager
         _manager = None
     if _manager is None:
+        from ..jobs.manager import JobManager
+        from ..jobs.store import JobStore
+
         store = JobStore(config.jobs_dir, legacy_ledger=config.legacy_ledger) if config.jobs_dir else None
         _manager = JobManager(
             lambda: make_client(_require_config()),
@@ -112,6 +128,8 @@ def configure(config: Config) -> JobManager:
         _manager.concurrency = config.concurrency
         _manager.settings = config.settings
     if _library_folder(_manager) != config.library_dir:
+        from ..library import Library
+
         _manager.library = Library(config.library_dir) if config.library_dir else None
     _manager.library_source = config.library_source
     return _manager

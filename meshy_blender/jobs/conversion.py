@@ -11,12 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api import validation
-from ..api.client import MeshyClient
 from ..api.errors import DownloadError, ValidationError
 from ..api.tasks import Task, TaskKind
+
+if TYPE_CHECKING:
+    from ..api.client import MeshyClient  # requests loads with the first client, not at enable
 
 #: Converted formats Blender imports (``-o FILE.blend``, "Import" in the sidebar).
 IMPORTABLE = ("glb", "fbx", "obj", "stl")

@@ -1,5 +1,7 @@
 """Enabling the add-on costs Blender's start no HTTP library: the client is built on first use,
-the bridge's HTTP server is imported when a bridge starts.
+the bridge's HTTP server is imported when a bridge starts. Nor the add-on's own heavy modules
+that only a run needs: the ``meshy`` command's parser and specs (registered, loaded when it
+runs), the API client, its HTTP layer and the progress stream's parser.
 
 Checked in a fresh Blender process (the pip ``bpy`` module), so that ``sys.modules`` holds
 only what that start imported: the add-on is enabled as an extension exactly as
@@ -19,6 +21,8 @@ from sandbox_control import PAID_KEY, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_LIBRARIES = ("requests", "urllib3", "charset_normalizer", "certifi", "idna", "http.server")
+#: Our modules a start must not load (matched at the end of the extension's module names).
+DEFERRED = ("api.client", "api.http", "api.sse", "blender.cli.command", "meshy_blender.cli_args", "jobs.specs")
 
 _START = """
 import json, os, sys
@@ -28,9 +32,13 @@ import bpy
 from addon_env import AddonEnv, stage_repository
 
 HTTP = {http!r}
+DEFERRED = {deferred!r}
 
 def http_modules():
     return sorted(name for name in sys.modules if name in HTTP or name.split(".")[0] in HTTP)
+
+def deferred_modules():
+    return sorted(name for name in sys.modules if name.endswith(DEFERRED))
 
 root = Path(sys.argv[1])
 os.environ["BLENDER_USER_EXTENSIONS"] = str(root / "user_extensions")
@@ -38,6 +46,7 @@ before = http_modules()
 env = AddonEnv(stage_repository(root))
 env.enable()
 after_enable = http_modules()
+deferred_after_enable = deferred_modules()
 
 bpy.context.preferences.system.use_online_access = True
 env.prefs.api_key = {key!r}
@@ -46,6 +55,7 @@ bpy.ops.meshy.test_connection()
 call = env.wait_call("balance")
 print("RESULT=" + json.dumps({{
     "before": before, "after_enable": after_enable, "after_use": http_modules(),
+    "deferred_after_enable": deferred_after_enable, "deferred_after_use": deferred_modules(),
     "ok": call.ok, "balance": call.result,
 }}), flush=True)
 os._exit(0)
@@ -53,7 +63,7 @@ os._exit(0)
 
 
 def test_enabling_imports_no_http_library_and_test_connection_loads_it(sandbox: Sandbox, tmp_path: Path) -> None:
-    script = _START.format(http=HTTP_LIBRARIES, key=PAID_KEY)
+    script = _START.format(http=HTTP_LIBRARIES, deferred=DEFERRED, key=PAID_KEY)
     path = os.pathsep.join(str(ROOT / folder) for folder in ("", "scripts", "tests", "tests/blender"))
     env = {**os.environ, "PYTHONPATH": path}
     done = subprocess.run(
@@ -65,5 +75,7 @@ def test_enabling_imports_no_http_library_and_test_connection_loads_it(sandbox: 
     result = json.loads(line.removeprefix("RESULT="))
     assert result["before"] == []
     assert result["after_enable"] == [], "enabling the add-on imported the HTTP stack"
+    assert result["deferred_after_enable"] == [], "enabling the add-on imported what only a run needs"
     assert "requests" in result["after_use"]
+    assert any(name.endswith("api.client") for name in result["deferred_after_use"])
     assert result["ok"] and result["balance"] == 1000

@@ -35,7 +35,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import TextIO
 
 from ... import cli_args
 from ...api.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, MeshyError, ValidationError
@@ -44,8 +44,8 @@ from ...api.urls import require_secure_url
 from ...jobs import specs
 from ...jobs.cli_events import Reporter
 from .. import session
+from .hook import COMMAND_ID
 
-COMMAND_ID = "meshy"
 EXIT_INTERRUPTED = 130
 
 
@@ -104,31 +104,6 @@ def _private_stdout() -> Iterator[TextIO]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
-
-
-def _execute(argv: list[str]) -> int:
-    return main(argv)
-
-
-_handle: Any = None
-
-
-def register_command() -> None:
-    """Make ``blender -c meshy …`` available (called by the add-on's register)."""
-    global _handle
-    import bpy
-
-    if _handle is None:
-        _handle = cast(Any, bpy.utils).register_cli_command(COMMAND_ID, _execute)
-
-
-def unregister_command() -> None:
-    global _handle
-    import bpy
-
-    if _handle is not None:
-        bpy.utils.unregister_cli_command(_handle)
-        _handle = None
 
 
 # -- set-up shared by every command -------------------------------------------------------

@@ -12,6 +12,7 @@ seconds and at the end. A failed job carries the exit code of its error.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from ...jobs.model import FileRef, Job, JobState
 from ...jobs.runner import RunSettings
 from .. import pump, session
 from ..scene import importer, scene_io
+from ..scene.held_results import HeldResults
 
 SAVE_INTERVAL_S = 30.0
 SHUTDOWN_TIMEOUT_S = 5.0
@@ -128,6 +130,8 @@ class HeadlessRun:
         self._budget: Budget | None = None
         self.targets: list[Target] = []
         self._manager: JobManager | None = None
+        #: Where results go while the run lasts, out of the scene (see :mod:`..scene.held_results`).
+        self._held: HeldResults | None = None
         self._check_import: set[str] = set()
         self._unsaved = False
         self._saved_at = time.monotonic()
@@ -142,6 +146,7 @@ class HeadlessRun:
             scene_io.open_scene(self.workspace.blend_path)
         self._manager = manager = session.configure(self.config)
         pump.import_listeners.append(self._imported)
+        self._held = HeldResults(bpy.context.scene) if bpy.context.scene is not None else None
         try:
             wanted, previous_ids = self._match_earlier(manager)
             manager.resume()
@@ -153,11 +158,16 @@ class HeadlessRun:
                 if target.name in wanted:
                     target.job = reuse.carry_on(manager, wanted[target.name], previous_id)
                     self._announce(target.job, resumed=target.job.id == previous_id)
-            finished = pump.run_until(self._poll, timeout=self.timeout)
+            finished = pump.run_until(
+                self._poll, timeout=self.timeout, into=self._held.root if self._held is not None else None
+            )
             if self._unsaved:
                 self._save()
             return finished
         finally:
+            if self._held is not None:
+                self._held.release()
+                self._held = None
             pump.import_listeners.remove(self._imported)
             self._manager = None
             session.shutdown(SHUTDOWN_TIMEOUT_S)
@@ -328,9 +338,10 @@ class HeadlessRun:
         path = self.workspace.blend_path
         if path is None:
             return
-        if self.workspace.layout:
-            scene_io.layout_grid([self._objects(target) for target in self.targets])
-        scene_io.save_scene(path)
+        with self._held.in_scene() if self._held is not None else contextlib.nullcontext():
+            if self.workspace.layout:
+                scene_io.layout_grid([self._objects(target) for target in self.targets])
+            scene_io.save_scene(path)
         if self._manager is not None:
             self._manager.file_saved(FileRef())  # the command's jobs are bound to no file: all of them
         self._unsaved = False

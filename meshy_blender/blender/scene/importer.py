@@ -49,8 +49,8 @@ except ImportError:  # private: every Blender 4.2-5.0 has it, a later one might 
 
 from ...api.errors import EXIT_TASK_FAILED, MeshyError
 from ...api.glb_safety import RefusedModelError, check_glb_safe
-from . import placement as placements
 from . import model_formats
+from . import placement as placements
 from .materials import MaterialReport, material_report
 
 JOB_ID_PROP = "meshy_job_id"
@@ -132,6 +132,7 @@ def import_glb(
     tags: Mapping[str, TagValue],
     location: Sequence[float] | None = None,
     collection_path: Sequence[str] = (ROOT_COLLECTION,),
+    parent: bpy.types.Collection | None = None,
     extra_actions_from: Iterable[str | os.PathLike[str]] = (),
     evaluate: bool = True,
     placement: placements.Placement = placements.AS_MADE,
@@ -140,8 +141,10 @@ def import_glb(
 
     ``location`` defaults to the 3D cursor: the file's origin lands there, root objects
     keep their offsets. The objects go into a new collection named after
-    ``display_name`` under ``collection_path`` (created and linked once, if missing).
-    Every new object gets the custom properties ``meshy_job_id`` and ``tags``.
+    ``display_name`` under ``collection_path`` (created and linked once, if missing), a path
+    that starts at ``parent``: the scene's collection, or one a headless run holds outside the
+    scene until it ends (:mod:`.held_results`). Every new object gets the custom properties
+    ``meshy_job_id`` and ``tags``.
 
     ``extra_actions_from`` are animation GLBs of the same rig (e.g. walking, running):
     only their armature actions are kept, each named after its clip and given a fake
@@ -172,7 +175,7 @@ def import_glb(
     collection = bpy.data.collections.new(name)
     snapshot = _DataSnapshot(since=collection)  # the import's first data-block: all it makes comes after
     try:
-        chain = _new_collection(scene.collection, collection_path, collection)
+        chain = _new_collection(scene.collection if parent is None else parent, collection_path, collection)
         with _importing_into(chain):
             note = _import_file(path)
             objects = snapshot.new("objects")
@@ -191,8 +194,8 @@ def import_glb(
             action.use_fake_user = True
         target = scene.cursor.location.copy() if location is None else Vector(location)
         root = _place(objects, collection, name, target)
-        parent = chain[-2] if len(chain) > 1 else scene.collection
-        replaced = placements.apply(placement, objects, collection, parent, target, proxy=proxy, job_id=job_id)
+        holder = chain[-2] if len(chain) > 1 else (scene.collection if parent is None else parent)
+        replaced = placements.apply(placement, objects, collection, holder, target, proxy=proxy, job_id=job_id)
         _tag(objects, job_id, tags)
     except BaseException:
         snapshot.remove_new()
@@ -387,6 +390,11 @@ def _activate_first(armature: bpy.types.Object, clips: Sequence[bpy.types.Action
         animation.action_slot = clips[0].slots[0]
 
 
+def find_child(parent: bpy.types.Collection, part: str) -> bpy.types.Collection | None:
+    """``parent``'s child collection made for the path part ``part`` (by name, or by :data:`PATH_PROP`)."""
+    return next((c for c in parent.children if c.name == part or c.get(PATH_PROP) == part), None)
+
+
 def _new_collection(
     parent: bpy.types.Collection, path: Sequence[str], collection: bpy.types.Collection
 ) -> list[bpy.types.Collection]:
@@ -398,7 +406,7 @@ def _new_collection(
     """
     chain = []
     for part in path:
-        child = next((c for c in parent.children if c.name == part or c.get(PATH_PROP) == part), None)
+        child = find_child(parent, part)
         if child is None:
             child = bpy.data.collections.new(part)
             child[PATH_PROP] = part
@@ -450,23 +458,34 @@ def _place(
     """Put ``objects`` in ``collection`` only, shift the roots by ``location``, name the main root.
 
     An object already in ``collection`` was imported straight into it, and the importer
-    links what it makes once: ``users_collection``, which reads every collection of the
-    file, is asked only of the others.
+    links what it makes once: the others are in the active collection (where the importer
+    puts them when ours cannot be active, e.g. held outside the scene by a headless run),
+    and ``users_collection``, which reads every collection of the file, is asked only of
+    an object found elsewhere.
     """
     inside = set(collection.objects)
+    view_layer = bpy.context.view_layer
+    active = view_layer.active_layer_collection if view_layer is not None else None
+    landed = active.collection if active is not None else None
     for obj in objects:
         if obj in inside:
             continue
-        for owner in obj.users_collection:
+        owners = (landed,) if landed is not None and landed.objects.get(obj.name) == obj else obj.users_collection
+        for owner in owners:
             owner.objects.unlink(obj)
         collection.objects.link(obj)
     new = set(objects)
     roots = [obj for obj in objects if obj.parent not in new]
     for root in roots:
         root.location = root.location + location
-    main = max(roots, key=lambda obj: (obj.type == "ARMATURE", len(obj.children_recursive), obj.type == "MESH"))
+    # children_recursive reads every object of the file: asked only when there is a choice.
+    main = roots[0] if len(roots) == 1 else max(roots, key=_main_root_rank)
     main.name = name
     return main
+
+
+def _main_root_rank(obj: bpy.types.Object) -> tuple[bool, int, bool]:
+    return (obj.type == "ARMATURE", len(obj.children_recursive), obj.type == "MESH")
 
 
 def _tag(objects: Iterable[bpy.types.Object], job_id: str, tags: Mapping[str, TagValue]) -> None:

@@ -22,8 +22,6 @@ from ...api import validation
 from ...api.errors import MeshyError, ValidationError
 from ...api.tasks import TaskKind
 from ...jobs import plans
-from ...jobs.manager import JobManager
-from ...jobs.model import Job
 from .. import paths, session
 from ..scene import exporter, file_identity
 from . import actions_library, calls, model_menu, preferences
@@ -33,6 +31,8 @@ if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
 
     from ...api.client import MeshyClient
+    from ...jobs.manager import JobManager  # loads with the first manager, not at enable
+    from ...jobs.model import Job
 
 #: Meshy refuses rigging models with more faces than this (remesh first).
 MAX_RIG_FACES = 300_000
