@@ -11,11 +11,10 @@ the catalog ("Meshy/Text to 3D", "Meshy/Rigged"…; see :mod:`.catalogs`).
 The preview is loaded with Blender's own "Load Custom Preview" operator
 (``ed.lib_id_load_custom_preview``, given the ID through a context override), which
 reads and scales the picture in C and works headless on 4.2 to 5.0; it is called
-without the scene update ``bpy.ops`` makes first (half its cost: 11 ms, not 25, for a
-512 px thumbnail after an import). Without a
-thumbnail the UI renders one (``asset_generate_preview``, done in the background by
-Blender); headless, where that rendering needs a GPU and takes a second per asset,
-the asset keeps Blender's type icon.
+without the scene update ``bpy.ops`` makes first (half its cost after an import; see
+BENCHMARKS.md). Without a thumbnail the UI renders one (``asset_generate_preview``,
+done in the background by Blender); headless, where that rendering needs a GPU and
+takes a second per asset, the asset keeps Blender's type icon.
 
 Catalogs live in a file beside the .blend, not in it: :func:`write_catalogs_beside` is
 called whenever a command saves a .blend (``scene_io.save_scene``: ``-o``, ``batch.blend``,
