@@ -23,7 +23,7 @@ from ...jobs import plans
 from ...jobs.model import Job
 from .. import session
 from . import concept_gallery
-from .concept_props import concept_props
+from .concept_props import MeshyConceptProperties, concept_props
 from .operators import AddImageOperator, RemoveImageOperator, image_sources, job_inputs, ready, submit
 
 if TYPE_CHECKING:
@@ -42,9 +42,15 @@ def make_3d_plan(job: Job, picture: int) -> tuple[TaskKind, str]:
     return TaskKind.IMAGE_TO_3D, str(files[min(picture, len(files)) - 1])
 
 
+def picked_picture(props: MeshyConceptProperties, job: Job) -> int:
+    """The picture of ``job`` that is picked (0: the whole set); a pick of another job does not count."""
+    return props.picture if props.job_id == job.id else 0
+
+
 def make_3d_cost(context: bpy.types.Context, job: Job) -> int:
-    kind, _ = make_3d_plan(job, concept_props(context).picture)
-    return estimate_credits(kind, concept_props(context).model_options())
+    props = concept_props(context)
+    kind, _ = make_3d_plan(job, picked_picture(props, job))
+    return estimate_credits(kind, props.model_options())
 
 
 class MESHY_OT_concept_generate(bpy.types.Operator):
@@ -122,7 +128,8 @@ class MESHY_OT_concept_make_3d(bpy.types.Operator):
         if job is None:
             self.report({"ERROR"}, "That concept job is no longer in the list")
             return {"CANCELLED"}
-        kind, source = make_3d_plan(job, props.picture)
+        picture = picked_picture(props, job)
+        kind, source = make_3d_plan(job, picture)
         options = props.model_options()
         if source == "task":
             multi = kind is TaskKind.MULTI_IMAGE_TO_3D
@@ -131,7 +138,7 @@ class MESHY_OT_concept_make_3d(bpy.types.Operator):
                 context,
                 lambda: plans.concept_3d_job(job.final_task_id, multi_view=multi, options=options, name=job.name),
             )
-        name = f"{job.name} view {props.picture}"
+        name = f"{job.name} view {picture}"
         return submit(self, context, lambda: plans.image_job([source], options=options, name=name))
 
 

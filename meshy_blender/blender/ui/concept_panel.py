@@ -15,7 +15,7 @@ from ...api.costs import estimate_credits
 from ...jobs.model import Job, JobState
 from .. import session
 from . import concept_gallery, icons
-from .concept_ops import make_3d_cost
+from .concept_ops import make_3d_cost, picked_picture
 from .concept_props import MeshyConceptProperties, concept_props
 from .panels import MeshySubPanel, draw_image_inputs, layout_of, progress_bar, wrapped
 
@@ -72,7 +72,7 @@ def draw_gallery(box: Any, context: bpy.types.Context, props: MeshyConceptProper
     if not files:
         wrapped(box, "The pictures are no longer on this computer: generate them again.", icon="ERROR")
         return
-    picked = props.picture if props.job_id == job.id else 0
+    picked = picked_picture(props, job)
     grid = box.grid_flow(columns=2 if len(files) > 1 else 1, even_columns=True, even_rows=True, align=True)
     for number, path in enumerate(files, 1):
         cell = grid.column(align=True)
