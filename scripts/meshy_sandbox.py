@@ -152,8 +152,8 @@ TEXTURE_COLOURS = {
     "roughness": (200, 200, 200),
 }
 THUMBNAIL_COLOUR = TEXTURE_COLOURS["base_color"]
-#: Meshy's default formats that the sandbox writes for real (FBX and USDZ it cannot: never advertised).
-DEFAULT_FORMATS = ("glb", "obj")
+#: Meshy's default formats that the sandbox writes for real (USDZ it cannot: never advertised).
+DEFAULT_FORMATS = ("glb", "fbx", "obj")
 MODEL_FORMATS = frozenset({"glb", "obj", "fbx", "stl", "usdz", "3mf"})
 BASIC_CLIPS = ("walking", "running")
 PRE_REMESHED = "pre_remeshed.glb"

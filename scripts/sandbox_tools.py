@@ -5,10 +5,11 @@ UV unwrap takes GLB only and refuses more than 40,000 faces (counted from the up
 GLB's accessors); resize takes exactly one of ``resize_height``, ``resize_longest_side``
 and ``auto_size``, with ``origin_at`` ``bottom`` (default) or ``center``; convert needs
 ``target_formats``. Every file the sandbox names is real — the rule for its generation
-tasks too: a GLB, a Wavefront OBJ (text) or a binary STL, written here from the
-sandbox's vase. Formats it cannot write (FBX, USDZ, 3MF, .blend) are never advertised: a
-convert asking for one is refused (400), and a generation task's ``model_urls`` leaves
-them out, as Meshy leaves out formats it did not produce.
+tasks too: a GLB, a binary FBX 7.4 (a static mesh Blender's FBX importer reads), a
+Wavefront OBJ (text) or a binary STL, written here from the sandbox's vase. Formats it
+cannot write (USDZ, 3MF, .blend; a rigged or animated FBX) are never advertised: a convert
+asking for one is refused (400), and a task's ``model_urls`` or result leaves them out, as
+Meshy leaves out formats it did not produce.
 
 - UV unwrap: the vase with new UVs and a 2 × 2 grey placeholder material (untextured).
 - Resize: the vase scaled to the asked height or longest side (``auto_size``: 0.6 m,
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import struct
+import sys
 from array import array
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -39,12 +41,17 @@ COSTS = {UV_UNWRAP: 5, RESIZE: 1, CONVERT: 1}
 MAX_UV_FACES = 40_000
 CONVERT_FORMATS = frozenset({"glb", "fbx", "obj", "usdz", "blend", "stl", "3mf"})
 #: The formats the sandbox writes for real; it advertises no other.
-WRITTEN_FORMATS = ("glb", "obj", "stl")
+WRITTEN_FORMATS = ("glb", "fbx", "obj", "stl")
 RESIZE_MODES = ("resize_height", "resize_longest_side", "auto_size")
 AUTO_HEIGHT_M = 0.6
 ORIGINS = frozenset({"bottom", "center"})
 GREY = (128, 128, 128)
-CONTENT_TYPES = {"glb": "model/gltf-binary", "obj": "text/plain", "stl": "model/stl"}
+CONTENT_TYPES = {
+    "glb": "model/gltf-binary",
+    "fbx": "application/octet-stream",
+    "obj": "text/plain",
+    "stl": "model/stl",
+}
 
 _TRIANGLES, _STRIP, _FAN = 4, 5, 6
 
@@ -197,10 +204,9 @@ def resized_glb(height: float | None, longest: float | None, origin: str) -> byt
 
 @functools.cache
 def vase_file(fmt: str) -> bytes:
-    """The vase in ``fmt``: GLB (textured, with PBR maps), OBJ text or binary STL."""
-    if fmt == "glb":
-        return sandbox_assets.textured_glb(pbr=True)
-    return obj_text(_vase()) if fmt == "obj" else stl_binary(_vase())
+    """The vase in ``fmt``: GLB (textured, with PBR maps), binary FBX, OBJ text or binary STL."""
+    writers = {"fbx": fbx_binary, "obj": obj_text, "stl": stl_binary}
+    return sandbox_assets.textured_glb(pbr=True) if fmt == "glb" else writers[fmt](_vase())
 
 
 def obj_text(mesh: _Mesh) -> bytes:
@@ -231,3 +237,130 @@ def stl_binary(mesh: _Mesh) -> bytes:
         parts.extend(struct.pack("<3f", *corner) for corner in corners)
         parts.append(b"\x00\x00")
     return b"".join(parts)
+
+
+# --------------------------------------------------------------------------- FBX
+
+FBX_VERSION = 7400
+_FBX_MAGIC = b"Kaydara FBX Binary  \x00\x1a\x00"
+_NULL_RECORD = bytes(13)
+
+
+class _Long(int):
+    """An FBX 64-bit integer (object ids and their connections); other ints are 32-bit."""
+
+
+def _fbx_property(value: Any) -> bytes:
+    """One FBX property: a type code, then its value (arrays uncompressed)."""
+    if isinstance(value, bytes):
+        return b"S" + struct.pack("<I", len(value)) + value
+    if isinstance(value, str):
+        return _fbx_property(value.encode())
+    if isinstance(value, float):
+        return b"D" + struct.pack("<d", value)
+    if isinstance(value, _Long):
+        return b"L" + struct.pack("<q", value)
+    if isinstance(value, int):
+        return b"I" + struct.pack("<i", value)
+    code, item = {"d": (b"d", "d"), "i": (b"i", "i")}[value.typecode]
+    data = array(item, value).tobytes() if sys.byteorder == "little" else _swapped(array(item, value))
+    return code + struct.pack("<III", len(value), 0, len(data)) + data
+
+
+def _swapped(values: array[Any]) -> bytes:
+    values.byteswap()
+    return values.tobytes()
+
+
+def _fbx_node(name: str, props: tuple[Any, ...], children: list[Any], offset: int) -> bytes:
+    """A node record (FBX 7.4: 32-bit offsets) starting at file ``offset``; children end with a null record."""
+    encoded = b"".join(_fbx_property(prop) for prop in props)
+    head_size = 13 + len(name) + len(encoded)
+    body = b""
+    for child_name, child_props, grandchildren in children:
+        body += _fbx_node(child_name, child_props, grandchildren, offset + head_size + len(body))
+    if children:
+        body += _NULL_RECORD
+    end = offset + head_size + len(body)
+    return struct.pack("<IIIB", end, len(props), len(encoded), len(name)) + name.encode() + encoded + body
+
+
+def _p(name: str, kind: str, value: Any) -> tuple[str, tuple[Any, ...], list[Any]]:
+    """A ``P`` entry of a ``Properties70`` block."""
+    label = {"int": "Integer", "double": "Number", "enum": ""}[kind]
+    return ("P", (name, kind, label, "", value), [])
+
+
+def fbx_binary(mesh: _Mesh, name: str = "Vase") -> bytes:
+    """A binary FBX 7.4 of ``mesh``: Y up, metres, its triangles, normals and UVs (one object, no material).
+
+    The least Blender's importer (and the FBX SDK's layout) needs: GlobalSettings, one
+    Geometry and its Model under Objects, and their Connections.
+    """
+    p, n, t, ix = mesh.positions, mesh.normals, mesh.uvs, mesh.indices
+    polygon = array("i", (-(index + 1) if k % 3 == 2 else index for k, index in enumerate(ix)))
+    corner_normals = array("d", (n[3 * index + axis] for index in ix for axis in range(3)))
+    geometry_id, model_id, scene_root = _Long(1_000_001), _Long(1_000_002), _Long(0)
+    settings = [
+        _p("UpAxis", "int", 1),
+        _p("UpAxisSign", "int", 1),
+        _p("FrontAxis", "int", 2),
+        _p("FrontAxisSign", "int", 1),
+        _p("CoordAxis", "int", 0),
+        _p("CoordAxisSign", "int", 1),
+        _p("UnitScaleFactor", "double", 100.0),  # 1 unit = 100 cm: metres
+        _p("TimeMode", "enum", 6),  # 30 fps
+    ]
+    geometry = [
+        ("Vertices", (array("d", p),), []),
+        ("PolygonVertexIndex", (polygon,), []),
+        ("GeometryVersion", (124,), []),
+        (
+            "LayerElementNormal",
+            (0,),
+            [
+                ("Version", (101,), []),
+                ("Name", ("",), []),
+                ("MappingInformationType", ("ByPolygonVertex",), []),
+                ("ReferenceInformationType", ("Direct",), []),
+                ("Normals", (corner_normals,), []),
+            ],
+        ),
+        (
+            "LayerElementUV",
+            (0,),
+            [
+                ("Version", (101,), []),
+                ("Name", ("UVMap",), []),
+                ("MappingInformationType", ("ByPolygonVertex",), []),
+                ("ReferenceInformationType", ("IndexToDirect",), []),
+                ("UV", (array("d", (t[i] if i % 2 == 0 else 1.0 - t[i] for i in range(len(t)))),), []),
+                ("UVIndex", (array("i", ix),), []),
+            ],
+        ),
+        (
+            "Layer",
+            (0,),
+            [
+                ("Version", (100,), []),
+                ("LayerElement", (), [("Type", ("LayerElementNormal",), []), ("TypedIndex", (0,), [])]),
+                ("LayerElement", (), [("Type", ("LayerElementUV",), []), ("TypedIndex", (0,), [])]),
+            ],
+        ),
+    ]
+    roots = [
+        ("GlobalSettings", (), [("Version", (1000,), []), ("Properties70", (), settings)]),
+        (
+            "Objects",
+            (),
+            [
+                ("Geometry", (geometry_id, f"{name}\x00\x01Geometry", "Mesh"), geometry),
+                ("Model", (model_id, f"{name}\x00\x01Model", "Mesh"), [("Version", (232,), [])]),
+            ],
+        ),
+        ("Connections", (), [("C", ("OO", geometry_id, model_id), []), ("C", ("OO", model_id, scene_root), [])]),
+    ]
+    out = _FBX_MAGIC + struct.pack("<I", FBX_VERSION)
+    for root_name, props, children in roots:
+        out += _fbx_node(root_name, props, children, len(out))
+    return out + _NULL_RECORD

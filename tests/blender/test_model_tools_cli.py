@@ -96,7 +96,7 @@ def test_resize_gives_the_asked_height_with_the_origin_where_asked(
     assert min(corner.z for corner in corners) == pytest.approx(bottom, abs=1e-4)
 
 
-def test_convert_writes_a_real_stl_and_imports_an_obj_into_a_blend(
+def test_convert_writes_a_real_stl_and_imports_an_obj_and_an_fbx_into_a_blend(
     cli: Any, finished_task: str, tmp_path: Path
 ) -> None:
     stl = tmp_path / "vase.stl"
@@ -106,8 +106,10 @@ def test_convert_writes_a_real_stl_and_imports_an_obj_into_a_blend(
     bpy.ops.wm.stl_import(filepath=str(stl))
     assert len(bpy.context.active_object.data.polygons) == triangles > 100
 
-    out = tmp_path / "vase.blend"
-    assert cli("convert", "--task-id", finished_task, "--target-format", "obj", "-o", str(out)) == 0
-    (mesh,) = _meshes_of(out)
-    assert len(mesh.data.polygons) == triangles
-    assert mesh["meshy_kind"] == "convert"
+    for fmt in ("obj", "fbx"):  # the sandbox's FBX is a binary FBX 7.4: Blender's own importer reads it
+        out = tmp_path / f"vase-{fmt}.blend"
+        assert cli("convert", "--task-id", finished_task, "--target-format", fmt, "-o", str(out)) == 0
+        (mesh,) = _meshes_of(out)
+        assert len(mesh.data.polygons) == triangles
+        assert mesh["meshy_kind"] == "convert" and mesh.data.uv_layers
+        assert max(mesh.dimensions) == pytest.approx(1.0, abs=0.01), "in metres, as the GLB"

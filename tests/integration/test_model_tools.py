@@ -121,10 +121,12 @@ def test_convert_gives_real_obj_and_stl_files(client: MeshyClient, tmp_path: Pat
 
 
 def test_the_sandbox_advertises_only_files_it_writes(client: MeshyClient, sandbox: Sandbox, tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="cannot produce fbx"):
-        client.convert(["fbx"], input_task_id=_finished_model(client))
+    with pytest.raises(Exception, match="cannot produce usdz"):
+        client.convert(["usdz"], input_task_id=_finished_model(client))
     preview = client.text_to_3d_preview("a vase", target_formats=["glb", "fbx", "usdz", "obj"])
     task = client.wait_for_task(TaskKind.TEXT_TO_3D, preview, poll_interval=0.05)
-    assert set(task.model_urls) == {"glb", "obj"}
+    assert set(task.model_urls) == {"glb", "fbx", "obj"}
     obj = client.download(task.model_urls["obj"], tmp_path / "m.obj", expect_glb=False).read_bytes()
     assert obj.startswith(b"# Meshy sandbox") and b"\nf " in obj
+    fbx = client.download(task.model_urls["fbx"], tmp_path / "m.fbx", expect_glb=False).read_bytes()
+    assert fbx.startswith(b"Kaydara FBX Binary  \x00") and struct.unpack_from("<I", fbx, 23)[0] == 7400
