@@ -74,7 +74,7 @@ _DESCRIPTIONS = {
     "image-to-image": "Concept pictures from 1 to 5 reference images and a prompt, written as PNG files.",
 }
 _CONCEPT_CHAIN = (
-    "The 'submitted' and 'done' events (--json) carry the task id. Turn a picture into a model\n"
+    "The 'done' event (--json) carries the task id (so do 'state' events). Turn a picture into a model\n"
     "without uploading it again: meshy image-to-3d --input-task-id TASK_ID -o model.blend\n"
     "(a set of views from --generate-multi-view: meshy multi-image-to-3d --input-task-id TASK_ID …)."
 )

@@ -109,7 +109,8 @@ class SinglePlan:
             return target.exit_code
         credits = target.job.consumed_credits if target.job else 0
         pictures = target.job is not None and target.job.makes_images
-        saved = f"{len(target.job.files)} pictures in {self.output.parent}" if target.job and pictures else self.output
+        count = len(target.job.files) if target.job else 0
+        saved = f"{count} picture{'s' if count != 1 else ''} in {self.output.parent}" if pictures else self.output
         reporter.say(f"Saved {saved} ({credits} credits)")
         return EXIT_OK
 
