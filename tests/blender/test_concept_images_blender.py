@@ -80,3 +80,17 @@ def test_generate_waits_for_a_prompt_and_for_reference_images(meshy: AddonEnv) -
     assert bpy.ops.meshy.concept_reference_add() == {"FINISHED"}
     props.references[0].filepath = "/somewhere/chair.png"
     assert bpy.ops.meshy.concept_generate.poll()
+
+
+def test_a_custom_image_model_id_reaches_meshy_as_typed(meshy: AddonEnv) -> None:
+    props = concept_props()
+    props.prompt = "a lamp"
+    props.ai_model = "CUSTOM"
+    props.custom_model = ""
+    assert not bpy.ops.meshy.concept_generate.poll()
+    props.custom_model = "nano-banana-9"
+    assert bpy.ops.meshy.concept_generate() == {"FINISHED"}
+
+    concept = meshy.run_jobs()[0]
+    assert concept.state.value == "done", (concept.state, concept.error)
+    assert concept.stages[0].body["ai_model"] == "nano-banana-9"

@@ -24,7 +24,15 @@ from ...jobs.model import Job
 from .. import session
 from . import concept_gallery
 from .concept_props import MeshyConceptProperties, concept_props
-from .operators import AddImageOperator, RemoveImageOperator, image_sources, job_inputs, ready, submit
+from .operators import (
+    AddImageOperator,
+    RemoveImageOperator,
+    image_sources,
+    job_inputs,
+    model_usable,
+    ready,
+    submit,
+)
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
@@ -70,7 +78,10 @@ class MESHY_OT_concept_generate(bpy.types.Operator):
         if props.source == "IMAGES" and not any(item.is_set for item in props.references):
             cls.poll_message_set("Add a reference image (a file, or an image loaded in Blender)")
             return False
-        return True
+        if not props.model_id():
+            cls.poll_message_set("Type the model id")
+            return False
+        return model_usable(cls, props.endpoint, props.model_id())
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
         props = concept_props(context)

@@ -14,7 +14,7 @@ import bpy
 from ...api.costs import estimate_credits
 from ...jobs.model import Job, JobState
 from .. import session
-from . import concept_gallery, icons
+from . import concept_gallery, icons, model_menu
 from .concept_ops import make_3d_cost, picked_picture
 from .concept_props import MeshyConceptProperties, concept_props
 from .panels import MeshySubPanel, draw_image_inputs, layout_of, progress_bar, wrapped
@@ -35,6 +35,8 @@ class MESHY_PT_concept(MeshySubPanel):
             draw_image_inputs(layout, props.references, "meshy.concept_reference_add", "meshy.concept_reference_remove")
         col = layout.column()
         col.prop(props, "ai_model")
+        if props.ai_model == model_menu.CUSTOM:
+            col.prop(props, "custom_model")
         col.prop(props, "multi_view")
         if props.source == "TEXT":
             ratio = col.row()

@@ -2,8 +2,9 @@
 # (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
 """The Concept Images inputs, stored on the Scene as ``scene.meshy_concept`` (nothing secret here).
 
-The image models come from the model catalogue; the menu's items are built once per
-add-on session and kept referenced (Blender shows garbage for items Python let go of).
+The image models come from the model catalogue, labelled as in the other model menus, with
+"Custom…" for an id the catalogue does not know (sent as given). The menu's items are built
+once per add-on session and kept referenced (Blender shows garbage for items Python let go of).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntPropert
 from ...api import catalogue
 from ...api import images as concept
 from ...api.tasks import TaskKind
+from . import model_menu
 from .properties import POSES, MeshyImageInput
 
 SOURCES = [
@@ -31,14 +33,13 @@ _model_items: list[tuple[str, str, str]] = []
 
 
 def model_items(_self: Any, _context: Any) -> list[tuple[str, str, str]]:
-    """The image models the catalogue offers, with their prices in the tooltip."""
+    """The image models the catalogue offers, with their prices in the tooltip, then "Custom…"."""
     if not _model_items:
-        cat = catalogue.load()
-        for model in cat.offered(concept.MODELS_ENDPOINT):
-            price = cat.cost(concept.MODELS_ENDPOINT, model.id, "task")
-            _model_items.append(
-                (model.id, model.label, f"{cat.describe(model.id, concept.MODELS_ENDPOINT)}; {price} credits")
-            )
+        cat, endpoint = catalogue.load(), concept.MODELS_ENDPOINT
+        for model in cat.offered(endpoint):
+            about = f"{cat.describe(model.id, endpoint)}; {cat.cost(endpoint, model.id, 'task')} credits"
+            _model_items.append((model.id, model_menu.label(model, endpoint), about))
+        _model_items.append((model_menu.CUSTOM, "Custom…", "Type any model id: it is sent to Meshy as given"))
     return _model_items
 
 
@@ -47,6 +48,7 @@ class MeshyConceptProperties(bpy.types.PropertyGroup):
     prompt: StringProperty(name="Prompt", description="Describe the picture: the object or character and its look")
     references: CollectionProperty(type=MeshyImageInput)
     ai_model: EnumProperty(name="Model", items=model_items, description="The image model")
+    custom_model: StringProperty(name="Model id", description="Any image model id: it is sent to Meshy as given")
     multi_view: BoolProperty(
         name="Four views",
         default=False,
@@ -65,9 +67,16 @@ class MeshyConceptProperties(bpy.types.PropertyGroup):
     def kind(self) -> TaskKind:
         return TaskKind.IMAGE_TO_IMAGE if self.source == "IMAGES" else TaskKind.TEXT_TO_IMAGE
 
+    @property
+    def endpoint(self) -> str:
+        return self.kind.path.rsplit("/", 1)[1]
+
+    def model_id(self) -> str:
+        return self.custom_model.strip() if self.ai_model == model_menu.CUSTOM else self.ai_model
+
     def image_options(self) -> dict[str, Any]:
         """The request's options; aspect ratio and pose only where Meshy takes them (text, single picture)."""
-        body: dict[str, Any] = {"ai_model": self.ai_model}
+        body: dict[str, Any] = {"ai_model": self.model_id()}
         if self.multi_view:
             body["generate_multi_view"] = True
         if self.kind is TaskKind.TEXT_TO_IMAGE:
