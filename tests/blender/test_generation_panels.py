@@ -155,3 +155,16 @@ def test_a_custom_model_id_reaches_meshy_unchanged_and_the_pre_remeshed_glb_is_k
     assert kept.parent == Path(job.files["model"]).parent
     assert kept.read_bytes()[:4] == b"glTF"
     assert meshy.imported(job)  # the result itself is imported; the pre-remeshed GLB is kept beside it
+
+
+def test_a_saved_choice_meshy_has_since_retired_is_refused_not_replaced(meshy: AddonEnv, sandbox: Sandbox) -> None:
+    mesh = meshy.props.text_mesh
+    meshy.props.prompt = "a chair"
+    mesh.ai_model = "meshy-6"
+    assert mesh.chosen_model == "meshy-6"
+    mesh["ai_model"] = 12345  # what a file saved with a model the menu no longer offers reads back as
+    mesh.chosen_model = "meshy-5"
+    assert mesh.ai_model == "" and mesh.model_id() == "meshy-5"
+    assert "Meshy retired Meshy-5" in " ".join(meshy.draw(panels(meshy).MESHY_PT_text).labels())
+    assert not bpy.ops.meshy.generate_text.poll()
+    assert sandbox.requests() == []

@@ -75,10 +75,19 @@ def honours(endpoint: str, model_id: str, name: str) -> bool:
     return catalogue.load().honours(endpoint, model_id, name)
 
 
+def _remember_model(group: Any, context: bpy.types.Context) -> None:
+    group.chosen_model = group.ai_model
+
+
 class MeshyMeshOptions(bpy.types.PropertyGroup):
     ai_model: EnumProperty(
-        name="Model", items=model_menu.items, description="Meshy's model; Custom… sends any id as given"
+        name="Model",
+        items=model_menu.items,
+        update=_remember_model,
+        description="Meshy's model; Custom… sends any id as given",
     )
+    #: The id last picked in the menu: a saved file keeps naming it after Meshy retires it (the menu no longer can).
+    chosen_model: StringProperty(options={"HIDDEN"})
     custom_model: StringProperty(name="Custom model id", description="Any model id Meshy offers, sent as given")
     auto_size: BoolProperty(
         name="Real-world size", default=False, description="Meshy estimates the object's real height and scales it"
@@ -105,8 +114,10 @@ class MeshyMeshOptions(bpy.types.PropertyGroup):
     multi_view_thumbnails: BoolProperty(name="Thumbnails from four sides", default=False)
 
     def model_id(self) -> str:
-        """The chosen model: the menu's, or the typed id for Custom… (the endpoint's default when blank)."""
-        chosen = self.custom_model.strip() if self.ai_model == model_menu.CUSTOM else self.ai_model
+        """The chosen model: the menu's, the typed id for Custom…, or the one picked before it left the menu
+        (retired since: refused, never replaced in silence); the endpoint's default when there is none."""
+        menu = self.ai_model  # "" when the saved choice is no longer offered
+        chosen = self.custom_model.strip() if menu == model_menu.CUSTOM else menu or self.chosen_model
         return chosen or catalogue.load().default_model(model_menu.endpoint_of(self)) or catalogue.LATEST
 
     def remeshes(self, endpoint: str) -> bool:
