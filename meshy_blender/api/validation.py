@@ -324,13 +324,21 @@ def _task_id(field: str, value: Any) -> str:
     return value.strip()
 
 
-def _formats(field: str, value: Any) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
-        raise _fail(f"'{field}' must be a list of formats chosen from {', '.join(FORMATS)}.", field)
-    for item in value:
-        if item not in FORMATS:
-            raise _fail(f"'{field}' has unknown format {item!r}; allowed: {', '.join(FORMATS)}.", field)
-    return list(dict.fromkeys(value))
+def _format_list(allowed: Sequence[str], offered: str) -> Check:
+    """A list of file formats from ``allowed`` (duplicates dropped); ``offered`` names them in the error."""
+
+    def check(field: str, value: Any) -> list[str]:
+        if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+            raise _fail(f"'{field}' must be a list of formats chosen from {', '.join(allowed)}.", field)
+        for item in value:
+            if item not in allowed:
+                raise _fail(f"'{field}' has unknown format {item!r}; {offered} {', '.join(allowed)}.", field)
+        return list(dict.fromkeys(value))
+
+    return check
+
+
+_formats = _format_list(FORMATS, "allowed:")
 
 
 def _image_list(most: int, action: str, what: str = "images") -> Check:
@@ -386,13 +394,7 @@ def _post_process(field: str, value: Any) -> dict[str, Any]:
     return _check_fields(value, _POST_PROCESS, f"'{field}'")
 
 
-def _convert_formats(field: str, value: Any) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
-        raise _fail(f"'{field}' must be a list of formats chosen from {', '.join(CONVERT_FORMATS)}.", field)
-    for item in value:
-        if item not in CONVERT_FORMATS:
-            raise _fail(f"'{field}' has unknown format {item!r}; Convert makes {', '.join(CONVERT_FORMATS)}.", field)
-    return list(dict.fromkeys(value))
+_convert_formats = _format_list(CONVERT_FORMATS, "Convert makes")
 
 
 def _model_description(ref: str | Path | bytes, field: str) -> dict[str, Any] | None:
