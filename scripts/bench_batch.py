@@ -106,6 +106,7 @@ def run_batch(
     imports: list[tuple[float, float]] = []
     undo = timed_imports(imports)
     os.environ["MESHY_API_KEY"] = PAID_KEY
+    os.environ["MESHY_LIBRARY_DIR"] = str(folder / "library")  # not the user's own library
     argv = ["batch", str(manifest), "--out-dir", str(out_dir), "--concurrency", str(concurrency), "--json"]
     log = folder / "batch-stderr.log"
     try:
@@ -116,7 +117,7 @@ def run_batch(
             wall = time.perf_counter() - started
     finally:
         undo()
-        del os.environ["MESHY_API_KEY"]
+        del os.environ["MESHY_API_KEY"], os.environ["MESHY_LIBRARY_DIR"]
     written = len(list(out_dir.glob("*.glb")))
     if written != assets or code != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]

@@ -200,7 +200,8 @@ def import_glb(
     except BaseException:
         snapshot.remove_new()
         raise
-    select_only(objects, root)
+    if parent is None:  # a result held outside the scene (headless) has nothing to select
+        select_only(objects, root)
     if evaluate and bpy.context.view_layer is not None:
         bpy.context.view_layer.update()  # the one update of the import; matrix_world shows the placement
     _push_undo(f"Import Meshy {name}")
