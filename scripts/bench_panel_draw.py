@@ -1,6 +1,6 @@
 """How long drawing the Meshy sidebar holds Blender's main thread, with a big library and many jobs.
 
-    .venv/bin/python scripts/bench_panel_draw.py [--entries 2000] [--jobs 200] [--draws 500]
+    .venv/bin/python scripts/bench_panel_draw.py [--entries 2000] [--jobs 200] [--draws 500] [--profile]
 
 Real Blender (the pip ``bpy`` module) with the add-on registered from the working tree,
 a library of ``--entries`` results kept with the library's own ``add`` (model and
@@ -20,15 +20,21 @@ each panel alone, and the sidebar right after a result was kept. Each draw is ti
 the wall clock and by the main thread's CPU time: on a shared machine a draw of a few
 milliseconds is often preempted, which only the wall clock counts.
 
+``--profile`` also prints where the sidebar's draws (an entry selected) and the draws
+right after a result is kept spend their time (cProfile, the costliest functions).
+
 Goal: the median draw under 2 ms (the headline gives CPU time and wall clock).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import functools
 import importlib
+import io
 import os
+import pstats
 import sys
 import tempfile
 import time
@@ -168,6 +174,18 @@ def time_draws(draw: Callable[[], None], count: int) -> tuple[list[float], list[
     return wall, cpu
 
 
+def profile(draw: Callable[[], None], count: int, out: Any, title: str) -> None:
+    """Print the functions where ``count`` draws spend most of their time (own and cumulative)."""
+    profiler = cProfile.Profile(time.thread_time)
+    for _ in range(count):
+        profiler.runcall(draw)
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text).strip_dirs()
+    stats.sort_stats("tottime").print_stats(15)
+    stats.sort_stats("cumulative").print_stats(25)
+    print(f"profile of {count} draws, {title}:", text.getvalue(), sep="\n", file=out)
+
+
 def spread(times: list[float]) -> str:
     return f"median {ms(median(times))}  p95 {ms(percentile(times, 0.95))}  max {ms(max(times))}"
 
@@ -177,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=2000)
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--profile", action="store_true", help="print where the draws spend their time")
     options = parser.parse_args(argv)
     out = bench_common.report_stream()
     print(bench_common.machine_line(), file=out)
@@ -255,7 +274,12 @@ def main(argv: list[str] | None = None) -> int:
                 note = "  (closed by default)" if closed else ""
                 print(f"  {panel.bl_idname:28s} {ms(median(times))}{note}", file=out)
             print(f"the panels open by default, summed: {ms(default_open)}", file=out)
+            if options.profile:
+                profile(sidebar, options.draws, out, "an entry selected")
             fill_library(library_view.library(), entry_class, 1, root, first=options.entries)
+            if options.profile:
+                profile(sidebar, 20, out, "right after a result is kept")
+                fill_library(library_view.library(), entry_class, 1, root, first=options.entries + 1)
             _, times = time_draws(sidebar, 20)
             print(
                 f"right after a result is kept (library folder changed < 2 s ago): CPU median {ms(median(times))}, "

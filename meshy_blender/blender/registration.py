@@ -29,6 +29,7 @@ from .ui import (
     concept_props,
     diagnostics_ui,
     icons,
+    jobs_view,
     library_operators,
     library_panel,
     library_view,
@@ -46,6 +47,7 @@ CLASSES = (
     *operators.CLASSES,
     *operators_actions.CLASSES,
     *operators_jobs.CLASSES,
+    *jobs_view.CLASSES,
     *panels.CLASSES,
     *tools_ui.CLASSES,
     *concept_ops.CLASSES,
@@ -103,6 +105,7 @@ def register() -> None:
     tools_ui.register()
     concept_props.register()
     library_view.register()
+    jobs_view.register()
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     preferences.move_key_out_of_preferences(bpy.context)
@@ -128,6 +131,7 @@ def unregister() -> None:
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
     icons.free()
+    jobs_view.unregister()
     library_view.unregister()
     concept_props.unregister()
     tools_ui.unregister()

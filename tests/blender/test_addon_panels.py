@@ -47,9 +47,10 @@ def job_in_state(env: AddonEnv, state: Any, model_file: Path, *, kind: str = "te
 
 
 @pytest.fixture
-def every_state(meshy: AddonEnv, tmp_path: Path) -> Iterator[list[Any]]:
-    """The live manager holding one text job in every state, plus a finished rig job."""
+def every_state(meshy: AddonEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """The live manager holding one text job in every state, plus a finished rig job, all on one page."""
     model = meshy.module("jobs.model")
+    monkeypatch.setattr(meshy.module("blender.ui.jobs_view"), "PAGE_SIZE", len(model.JobState) + 1)
     manager = meshy.module("blender.ui.operators").manager(bpy.context)
     model_file = tmp_path / "model.glb"
     model_file.write_bytes(b"glTF")
@@ -113,6 +114,44 @@ def test_jobs_panel_draws_every_state_with_the_right_buttons(meshy: AddonEnv, ev
         "meshy.job_delete_remote",
         "meshy.job_forget",
     }
+
+
+def test_jobs_panel_pages_with_unfinished_jobs_first(meshy: AddonEnv, tmp_path: Path) -> None:
+    """25 jobs: 10 a page; the 3 still running come first although older, then the finished, newest first."""
+    model = meshy.module("jobs.model")
+    manager = meshy.module("blender.ui.operators").manager(bpy.context)
+    panel = meshy.module("blender.ui.panels").MESHY_PT_jobs
+    model_file = tmp_path / "model.glb"
+    model_file.write_bytes(b"glTF")
+    jobs = []
+    for index in range(25):
+        state = model.JobState.RUNNING if index >= 22 else model.JobState.IMPORTED
+        job = job_in_state(meshy, state, model_file)
+        job.name, job.created_ms = f"job {index:02d}", 1_000_000 + index  # job 24 is the newest
+        manager.book._jobs[job.id] = job
+        jobs.append(job)
+    try:
+        first = meshy.draw(panel)
+        shown = [label for label in first.labels() if label.startswith("job ")]
+        assert shown == ["job 24", "job 23", "job 22", *(f"job {index:02d}" for index in range(21, 14, -1))]
+        assert "Page 1 of 3 (25 jobs)" in first.labels()
+        bpy.ops.meshy.jobs_page(page=3)
+        last = meshy.draw(panel)
+        assert [label for label in last.labels() if label.startswith("job ")] == [
+            f"job {index:02d}" for index in range(4, -1, -1)
+        ]
+        assert "Page 3 of 3 (25 jobs)" in last.labels()
+        assert [op.values["page"] for op in last.operators() if op.idname == "meshy.jobs_page"] == [2, 3]
+        for job in jobs[:20]:  # forgotten: page 3 is past the end, the last page (the only one) is shown
+            del manager.book._jobs[job.id]
+        remaining = meshy.draw(panel)
+        assert [label for label in remaining.labels() if label.startswith("job ")] == [
+            f"job {index:02d}" for index in range(24, 19, -1)
+        ]
+        assert not any(label.startswith("Page ") for label in remaining.labels())  # one page: no pager
+    finally:
+        manager.book._jobs.clear()
+        bpy.context.window_manager.meshy_jobs_page = 1
 
 
 def test_a_job_asked_from_another_file_says_where_it_lands(meshy: AddonEnv, every_state: list[Any]) -> None:

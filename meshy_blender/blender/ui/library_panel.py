@@ -14,7 +14,7 @@ from typing import Any
 import bpy
 
 from ...library.entry import Entry
-from . import asset_library_ui, icons, library_operators, library_view
+from . import asset_library_ui, icons, library_operators, library_view, pager
 from .panels import MeshySubPanel, layout_of, wrapped
 
 COLUMNS = 3
@@ -37,26 +37,16 @@ class MESHY_PT_library(MeshySubPanel):
             layout.label(text="No result matches" if searching else "Finished results are kept here", icon="INFO")
             return
         grid = layout.grid_flow(row_major=True, columns=COLUMNS, even_columns=True, even_rows=True, align=True)
-        for entry in page.entries:
+        for entry in page.items:
             cell = grid.column(align=True)
             cell.template_icon(icon_value=icons.thumbnail(entry.thumbnail_path), scale=THUMBNAIL_SCALE)
             button = cell.operator("meshy.library_select", text=entry.name, depress=entry.id == view.selected)
             button.entry_id = entry.id
-        draw_pager(layout.row(align=True), page)
+        pager.draw_pager(layout.row(align=True), page, "meshy.library_page", "results")
         selected = library_view.entry(view.selected)
         if selected is not None:
             draw_details(layout.box(), selected)
         asset_library_ui.draw_button(layout, context)  # every result in the Asset Browser too
-
-
-def draw_pager(row: Any, page: library_view.Page) -> None:
-    back = row.row(align=True)
-    back.enabled = page.number > 1
-    back.operator("meshy.library_page", text="", icon="TRIA_LEFT").page = max(1, page.number - 1)
-    row.label(text=f"Page {page.number} of {page.count} ({page.total} results)")
-    forward = row.row(align=True)
-    forward.enabled = page.number < page.count
-    forward.operator("meshy.library_page", text="", icon="TRIA_RIGHT").page = min(page.count, page.number + 1)
 
 
 def draw_details(layout: Any, entry: Entry) -> None:

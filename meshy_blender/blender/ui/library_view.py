@@ -12,7 +12,6 @@ the kind changes, so a redraw with thousands of entries slices a list and no mor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,6 +22,7 @@ from ...jobs.model import Job
 from ...library.entry import KIND_LABELS, Entry
 from ...library.store import Library
 from .. import paths, session
+from . import pager
 
 PAGE_SIZE = 12
 ANY_KIND = "ALL"
@@ -79,14 +79,6 @@ def job_thumbnail(job: Job, kept: Mapping[str, Entry]) -> Path | None:
     return entry.thumbnail_path if entry is not None else None
 
 
-@dataclass(frozen=True)
-class Page:
-    entries: tuple[Entry, ...]
-    number: int
-    count: int  # pages
-    total: int  # matching entries
-
-
 _filtered: dict[tuple[int, int, str, str], tuple[Entry, ...]] = {}
 _by_id: dict[tuple[int, int], dict[str, Entry]] = {}
 
@@ -105,13 +97,9 @@ def matching(kind: str, search: str) -> tuple[Entry, ...]:
     return found
 
 
-def page_of(view: MeshyLibraryView) -> Page:
+def page_of(view: MeshyLibraryView) -> pager.Page[Entry]:
     """The entries on the view's page (a page past the end shows the last one)."""
-    found = matching(view.kind, view.search)
-    count = max(1, -(-len(found) // PAGE_SIZE))
-    number = min(view.page, count)
-    start = (number - 1) * PAGE_SIZE
-    return Page(found[start : start + PAGE_SIZE], number, count, len(found))
+    return pager.page(matching(view.kind, view.search), view.page, PAGE_SIZE)
 
 
 def entries_by_id() -> Mapping[str, Entry]:

@@ -9,6 +9,7 @@ saved choice survives a catalogue that lists models in another order.
 
 from __future__ import annotations
 
+import datetime
 import zlib
 from typing import Any
 
@@ -20,7 +21,9 @@ ENDPOINTS = {"text_mesh": "text-to-3d", "image_mesh": "image-to-3d"}
 DEFAULT_ENDPOINT = "text-to-3d"
 
 # Blender keeps only pointers to the strings of dynamic enum items: they must outlive the call.
-_items: dict[str, list[tuple[str, str, str, str, int]]] = {}
+# Built once per endpoint and day (the catalogue is read once per process; a model may retire
+# overnight): Blender asks for the items at every read of ``ai_model``, several times a draw.
+_items: dict[str, tuple[datetime.date, list[tuple[str, str, str, str, int]]]] = {}
 
 
 def endpoint_of(group: Any) -> str:
@@ -49,14 +52,18 @@ def label(model: catalogue.Model, endpoint: str) -> str:
 
 
 def menu(endpoint: str) -> list[tuple[str, str, str, str, int]]:
-    """The items of the model menu for ``endpoint`` (kept alive for Blender)."""
+    """The items of the model menu for ``endpoint`` today (kept alive for Blender)."""
+    day = catalogue.today()
+    built = _items.get(endpoint)
+    if built is not None and built[0] == day:
+        return built[1]
     cat = catalogue.load()
     items = [
         (model.id, label(model, endpoint), cat.describe(model.id, endpoint), "", number(model.id))
         for model in cat.offered(endpoint)
     ]
     items.append((CUSTOM, "Custom…", "Type any model id: it is sent to Meshy as given", "", number(CUSTOM)))
-    _items[endpoint] = items
+    _items[endpoint] = (day, items)
     return items
 
 

@@ -21,7 +21,7 @@ from ...bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
 from ...jobs.model import FileRef, Job, JobState
 from .. import session
 from ..scene import file_identity
-from . import actions_library, calls, generation_ui, icons, library_view, preferences
+from . import actions_library, calls, generation_ui, icons, jobs_view, library_view, pager, preferences
 from .operators_jobs import (
     BROWSE_CALL,
     can_animate,
@@ -37,7 +37,6 @@ from .operators_jobs import (
 )
 from .properties import TEXT_ENDPOINT, honours, scene_props
 
-MAX_JOBS_SHOWN = 30
 JOB_THUMBNAIL_SCALE = 3.0
 WRAP_CHARS = 42
 HAS_PROGRESS = "progress" in cast(Any, bpy.types.UILayout.bl_rna).functions  # Blender 4.0+
@@ -238,12 +237,13 @@ class MESHY_PT_jobs(MeshySubPanel):
             return
         here = file_identity.current()
         kept = library_view.entries_by_id()
-        for job in jobs[:MAX_JOBS_SHOWN]:
+        page = jobs_view.page_of(context, jobs)
+        for job in page.items:
             elsewhere = live is not None and live.elsewhere(job)
             thumbnail = library_view.job_thumbnail(job, kept)
             draw_job(layout.box(), job, elsewhere=elsewhere, here=here, thumbnail=thumbnail)
-        if len(jobs) > MAX_JOBS_SHOWN:
-            layout.label(text=f"… and {len(jobs) - MAX_JOBS_SHOWN} older jobs")
+        if page.count > 1:
+            pager.draw_pager(layout.row(align=True), page, "meshy.jobs_page", "jobs")
 
 
 def draw_job(
