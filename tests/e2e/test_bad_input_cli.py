@@ -258,7 +258,7 @@ MANIFEST_ROWS = [
         "text file named .png"),
     bad({"name": "q", "kind": "image-to-3d", "images": ["good.png", "good.png"]}, "use multi-image-to-3d",
         "two images for image-to-3d"),
-    bad({"name": "r", "kind": "multi-image-to-3d", "images": []}, "1 to 4 images of the same object; got 0",
+    bad({"name": "r", "kind": "multi-image-to-3d", "images": []}, "Multi-image to 3D needs 1 to 4 images",
         "0 images"),
     bad({"name": "s", "kind": "multi-image-to-3d", "images": ["good.png"] * 5},
         "1 to 4 images of the same object; got 5", "5 images"),
