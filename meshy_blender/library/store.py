@@ -18,7 +18,11 @@ entries at once end with 100.
 Reading takes no lock. :meth:`Library.entries` keeps every record it read with the
 record's stamp (mtime and size) and re-reads only the ones that changed; while the
 folder itself has not changed (its mtime, which every add, remove or rewrite moves) it
-does not even look at the records, so the sidebar can ask at every redraw.
+does not even look at the records, so the sidebar can ask at every redraw. A folder
+changed less than ``SETTLE_NS`` ago may change again unseen (within its mtime's
+resolution): its names are listed again, but at most every ``RESCAN_GAP_S`` while its
+mtime shows nothing new (listing 2,000 records costs milliseconds, and the sidebar asks
+several times per draw), and the reader's own index write is not taken for a change.
 
 A reader starting cold (a new Blender, the command) would open every record: 0.15 s for
 2,000 on a warm disk cache, much more on a cold one. ``.index.json`` holds each record's
@@ -59,6 +63,8 @@ STAGING = ".staging"
 LOCK_WAIT_S = 30.0
 #: A folder changed this recently may change again within its mtime's resolution: look at the records.
 SETTLE_NS = 2_000_000_000
+#: Inside that window, how often the folder is listed again while its mtime shows no new change.
+RESCAN_GAP_S = 0.5
 INDEX = ".index.json"
 #: A scan that read at least this many records writes the index anew (fewer: not worth a rewrite per add).
 INDEX_REWRITE_READS = 50
@@ -75,19 +81,27 @@ class Library:
         self._read: dict[str, tuple[RecordStamp, Entry | None]] = {}
         self._listing: tuple[Entry, ...] = ()
         self._folder_mtime: int | None = None
+        #: The folder's mtime as the last listing saw it, and when (monotonic seconds); None: list at the next read.
+        self._scanned: tuple[int | None, float] | None = None
 
     # -- reading -------------------------------------------------------------------
     def entries(self) -> tuple[Entry, ...]:
         """Every entry, newest first. Cheap while nothing changed (one ``stat``)."""
         with self._guard:
             mtime = _mtime(self.folder)
-            if mtime is None or mtime != self._folder_mtime:
-                settled = mtime is not None and time.time_ns() - mtime > SETTLE_NS
-                self._rescan()
+            if (mtime is None or mtime != self._folder_mtime) and not self._listed_lately(mtime):
+                seen = self._rescan(mtime)
+                settled = seen is not None and time.time_ns() - seen > SETTLE_NS
                 # A scan made while the folder's time was recent may have missed a change stamped with
-                # the same time: trusted only once that time is past (until then, the next call scans).
-                self._folder_mtime = mtime if settled else None
+                # the same time: trusted only once that time is past (until then, scans every RESCAN_GAP_S).
+                self._folder_mtime = seen if settled else None
+                self._scanned = (seen, time.monotonic())
             return self._listing
+
+    def _listed_lately(self, mtime: int | None) -> bool:
+        """Whether the last listing, less than ``RESCAN_GAP_S`` ago, saw the folder's mtime as it is now."""
+        scanned = self._scanned
+        return scanned is not None and scanned[0] == mtime and time.monotonic() - scanned[1] < RESCAN_GAP_S
 
     def find(self, *, kind: str = "", search: str = "") -> list[Entry]:
         """The entries of ``kind`` whose name, prompt or id contains ``search`` (see :meth:`Entry.matches`)."""
@@ -147,6 +161,7 @@ class Library:
                 except OSError as error:
                     raise self._write_error(error) from error
             self._write_record(entry)
+        self._scanned = None  # seen at the next read, whatever the folder's mtime resolution
         entry.root = self.folder
         return entry
 
@@ -167,6 +182,7 @@ class Library:
                 raise LocalWriteError(
                     f"Cannot remove {entry_id} from the Meshy library in {self.folder}: {outputs.reason(error)}"
                 ) from error
+        self._scanned = None
         return known
 
     # -- inside --------------------------------------------------------------------
@@ -212,8 +228,11 @@ class Library:
             return None
         return entry
 
-    def _rescan(self) -> None:
-        """Bring the listing up to date with the folder, opening as few records as possible.
+    def _rescan(self, mtime: int | None) -> int | None:
+        """Bring the listing up to date with the folder (its mtime ``mtime`` before), opening few records.
+
+        Returns the folder's mtime this listing stands for: ``mtime``, or the time of the
+        index this reader wrote when nobody else changed the folder meanwhile.
 
         A record is written once and never changed, so a reader that already holds an
         entry keeps it while its record is there and only looks at new names (an entry
@@ -238,12 +257,13 @@ class Library:
                 opened += 1
         changed = changed or bool(stamps)
         self._read = read
-        if opened >= INDEX_REWRITE_READS:
-            self._save_index(read)
         if changed:
             found = [entry for _, entry in read.values() if entry is not None]
             self._listing = tuple(sorted(found, key=lambda entry: (entry.added_ms, entry.id), reverse=True))
             self.version += 1
+        if opened >= INDEX_REWRITE_READS:
+            return self._save_index(read, mtime)
+        return mtime
 
     def _load_index(self) -> dict[str, tuple[RecordStamp, Entry | None]]:
         try:
@@ -260,17 +280,21 @@ class Library:
             log.info("The Meshy library's index was not usable (%s); reading the records", error)
             return {}
 
-    def _save_index(self, read: dict[str, tuple[RecordStamp, Entry | None]]) -> None:
+    def _save_index(self, read: dict[str, tuple[RecordStamp, Entry | None]], mtime: int | None) -> int | None:
+        """Write the index; the folder's mtime after it when it was still ``mtime`` just before, else ``mtime``."""
         records = {
             entry_id: [stamp.mtime_ns, stamp.size, entry.to_dict()]
             for entry_id, (stamp, entry) in read.items()
             if entry is not None
         }
         text = json.dumps({"version": RECORD_VERSION, "records": records})
+        unchanged = _mtime(self.folder) == mtime
         try:  # a cache: not durable, a crash only costs a slower start
             _replace_whole(self.folder / INDEX, text, durable=False)
         except OSError as error:  # a read-only library is still listed
             log.info("Cannot write the Meshy library's index: %s", error)
+            return mtime
+        return _mtime(self.folder) if unchanged else mtime
 
 
 def _replace_whole(path: Path, text: str, *, durable: bool) -> None:

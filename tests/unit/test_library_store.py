@@ -13,7 +13,7 @@ import pytest
 
 from meshy_blender.api.tasks import TaskKind, parse_task
 from meshy_blender.jobs.model import Job, Stage
-from meshy_blender.library import Entry, Library
+from meshy_blender.library import Entry, Library, store
 from meshy_blender.library.recorder import describe, thumbnail_url
 
 GLB = b"glTF\x02\x00\x00\x00\x0c\x00\x00\x00"
@@ -103,6 +103,21 @@ def test_an_unchanged_folder_is_not_read_again_and_a_change_is_seen(tmp_path: Pa
     assert library.entries() is listing and library.version == version
     Library(library.folder).add(entry("t2"), {"model": model})  # another process adds one
     assert [kept.id for kept in library.entries()] == ["t2", "t1"] and library.version > version
+
+
+def test_a_change_the_folder_time_does_not_show_is_seen_within_the_rescan_gap(tmp_path: Path, model: Path) -> None:
+    """A file system with a coarse mtime: the folder's time does not move although a record came."""
+    library = Library(tmp_path / "library")
+    library.add(entry("t1"), {"model": model})
+    assert [kept.id for kept in library.entries()] == ["t1"]  # the folder changed just now: not trusted yet
+    stamp = os.stat(library.folder).st_mtime_ns
+    Library(library.folder).add(entry("t2"), {"model": model})  # another process
+    os.utime(library.folder, ns=(stamp, stamp))
+    time.sleep(store.RESCAN_GAP_S)
+    assert [kept.id for kept in library.entries()] == ["t2", "t1"]
+    library.add(entry("t3"), {"model": model})  # this reader's own add is seen at once, whatever the time says
+    os.utime(library.folder, ns=(stamp, stamp))
+    assert [kept.id for kept in library.entries()] == ["t3", "t2", "t1"]
 
 
 def test_an_unreadable_record_is_skipped_and_the_others_listed(tmp_path: Path, model: Path) -> None:
