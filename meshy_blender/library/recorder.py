@@ -23,6 +23,7 @@ from ..api.errors import MeshyError
 from ..api.glb_safety import check_glb
 from ..api.tasks import Task, TaskKind
 from ..jobs.model import Job
+from ..jobs.store import PLAIN_ID
 from .entry import MODEL, THUMBNAIL, Entry
 from .store import Library
 
@@ -83,18 +84,35 @@ def record_result(
         existing = library.get(entry_id)
         if existing is not None:
             return existing
-        check_glb(Path(model))
+        if Path(model).suffix.lower() == ".glb":
+            check_glb(Path(model))
         entry = describe(job, task, entry_id=entry_id, source=source)
         with library.staging() as staging:
             pictures = _fetch_pictures(client, task, staging, cancel) if task is not None else {}
             thumbnail = pictures.pop(THUMBNAIL, None)
-            files = {role: Path(path) for role, path in job.files.items()}
+            files = {**_companions(Path(model)), **{role: Path(path) for role, path in job.files.items()}}
             if thumbnail is not None:
                 files[THUMBNAIL] = thumbnail
             return library.add(entry, files, pictures)
     except (MeshyError, OSError, ValueError) as error:
         log.warning("Meshy job %s: its result could not be kept in the library (%s)", job.id, error)
         return None
+
+
+def _companions(model: Path) -> dict[str, Path]:
+    """The pictures beside a model in another format than GLB (an FBX from the web app and its textures).
+
+    Kept beside it in the entry under their own names, since an FBX names its textures
+    and the importer looks for them by name beside the file (``scene/model_formats.py``).
+    A GLB carries its textures inside; its folder is not looked at.
+    """
+    if model.suffix.lower() == ".glb":
+        return {}
+    return {
+        path.stem: path
+        for path in model.parent.iterdir()
+        if path.suffix.lower() in IMAGE_SUFFIXES and PLAIN_ID.fullmatch(path.stem) and path.is_file()
+    }
 
 
 def describe(job: Job, task: Task | None, *, entry_id: str, source: str) -> Entry:

@@ -13,6 +13,7 @@ import http.client
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,6 +28,7 @@ from local_server import serving_file
 from web_app import ORIGIN, WAIT_S
 
 from meshy_blender.blender import bridge_glue, pump, session
+from meshy_blender.blender.scene import importer
 from meshy_blender.blender.scene.model_formats import FRAME_RATE_PROP, fcurves
 from meshy_blender.jobs.model import JobState
 
@@ -50,7 +52,7 @@ def online(tmp_path: Path) -> Iterator[Path]:
     preferences = bpy.context.preferences
     was = preferences.system.use_online_access
     preferences.system.use_online_access = True
-    session.configure(session.Config(api_key="", download_dir=tmp_path / "downloads"))
+    session.configure(session.Config(api_key="", download_dir=tmp_path / "downloads", library_dir=tmp_path / "library"))
     yield tmp_path / "downloads"
     bridge_glue.stop()
     session.shutdown()
@@ -137,3 +139,26 @@ def test_an_fbx_naming_a_texture_outside_the_download_never_opens_it(online: Pat
     assert not [image for image in bpy.data.images if "secret" in image.filepath]
     meshes = [obj for obj in bpy.data.objects if obj.type == "MESH"]
     assert meshes and meshes[0].get("meshy_job_id") == job.id
+
+
+def test_an_fbx_with_its_texture_is_kept_in_the_library_and_imports_from_there_textured(
+    online: Path, tmp_path: Path
+) -> None:
+    made = tmp_path / "made"
+    made.mkdir()
+    fbx = textured_fbx(made, made / "wood.png")
+    archive = _zip({"chair/chair.fbx": fbx.read_bytes(), "chair/wood.png": (made / "wood.png").read_bytes()})
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+
+    job = _receive(archive, format="fbx", name="Chair")
+
+    assert job.state is JobState.IMPORTED, job.message
+    entry = session.current_library().get(job.id)
+    assert entry is not None, "the web app's FBX is kept in the library like any result"
+    assert entry.model_path.suffix == ".fbx" and (entry.model_path.parent / "wood.png").is_file()
+    shutil.rmtree(tmp_path / "downloads")  # the library's copy stands alone
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    result = importer.import_glb(entry.model_path, job_id=entry.id, display_name=entry.name, tags={}, evaluate=False)
+    textures = [image for image in bpy.data.images if image.filepath]
+    assert result.objects and [Path(bpy.path.abspath(image.filepath)).name for image in textures] == ["wood.png"]
+    assert all(Path(bpy.path.abspath(image.filepath)).parent == entry.model_path.parent for image in textures)
