@@ -204,6 +204,22 @@ def test_rerun_fills_the_text_panel_with_the_entry_settings(
     assert (props.text_texture.enable_pbr, props.text_texture.texture_prompt) == (False, "dark oak")
 
 
+@pytest.mark.parametrize(
+    ("model", "menu"), [("meshy-6", "meshy-6"), ("meshy-8-preview", "CUSTOM"), ("meshy-4", "CUSTOM")]
+)
+def test_rerun_picks_the_entry_model_or_types_it_as_a_custom_id(
+    meshy: AddonEnv, library: Any, files: dict[str, Path], model: str, menu: str
+) -> None:
+    """A model the menu lists is picked; one it does not (newer, or retired since) is typed, never swapped."""
+    entry = keep(meshy, library, files, model=model, options={"ai_model": model})
+    mesh = meshy.props.text_mesh
+    mesh.ai_model, mesh.custom_model = "latest", ""
+
+    assert bpy.ops.meshy.library_rerun(entry_id=entry.id) == {"FINISHED"}
+
+    assert (mesh.ai_model, mesh.model_id()) == (menu, model)
+
+
 def test_import_from_the_library_needs_no_network(meshy: AddonEnv, library: Any, files: dict[str, Path]) -> None:
     entry = keep(meshy, library, files)
     bpy.context.preferences.system.use_online_access = False

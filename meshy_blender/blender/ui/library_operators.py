@@ -23,7 +23,7 @@ from bpy.props import IntProperty, StringProperty
 from ...api.errors import MeshyError
 from ...jobs import plans
 from ...library.entry import Entry
-from . import library_view, preferences
+from . import library_view, model_menu, preferences
 from .operators import animate_job, ready, submit
 from .properties import scene_props
 
@@ -146,7 +146,20 @@ def fill_panel(context: bpy.types.Context, entry: Entry) -> str:
         groups = [props]
     for group in groups:
         fill(group, values)
+    if len(groups) > 1:
+        _choose_model(groups[1], entry.model)
     return RERUN_PANELS[entry.kind]
+
+
+def _choose_model(mesh: Any, model_id: str) -> None:
+    """Pick the entry's model in the menu, or as Custom… when the menu no longer offers it.
+
+    A model retired since is kept as the Custom… id rather than swapped for another in
+    silence: Generate then says it is retired and names its replacement.
+    """
+    if model_id and mesh.model_id() != model_id:
+        mesh.ai_model = model_menu.CUSTOM
+        mesh.custom_model = model_id
 
 
 # -- operators ------------------------------------------------------------------------------
