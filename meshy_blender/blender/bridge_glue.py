@@ -31,10 +31,11 @@ from ..bridge.messages import DEFAULT_PORT, ImportRequest, ReceivedModel
 from ..jobs.cli_events import Reporter
 from ..jobs.model import Job, JobState
 from . import paths, pump, session
-from .scene import importer, model_formats, scene_io
+from .scene import scene_io
 
 if TYPE_CHECKING:
     from ..bridge.server import BridgeServer
+    from .scene import importer  # loads with the first import, not when the add-on is enabled
 
 MAX_FAILURES_KEPT = 5
 SERVE_INTERVAL_S = 0.05
@@ -53,6 +54,8 @@ def after_import(job: Job, result: importer.ImportResult) -> None:
     actions = [bpy.data.actions[name] for name in result.actions if name in bpy.data.actions]
     scene = bpy.context.scene
     if rate and actions and scene is not None:
+        from .scene import model_formats
+
         for action in actions:
             action[model_formats.FRAME_RATE_PROP] = rate
         render = scene.render
