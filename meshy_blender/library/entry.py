@@ -31,12 +31,23 @@ KIND_LABELS = {
     "resize": "Resized",
     "convert": "Converted",
     "bridge": "From the web app",
+    "text-to-image": "Text to image",
+    "image-to-image": "Image to image",
 }
+#: Kinds whose result is concept pictures (roles ``picture-1``…), not a model.
+PICTURE_KINDS = ("text-to-image", "image-to-image")
 
-#: Roles of :attr:`Entry.files`: the model, a rig's clips (``walking``, ``running``), the thumbnail.
+#: Roles of :attr:`Entry.files`: the model, a rig's clips (``walking``, ``running``), the thumbnail;
+#: a picture entry has its pictures (:data:`PICTURE`) and the first again as thumbnail.
 MODEL = "model"
 THUMBNAIL = "thumbnail"
 CLIP_ROLES = ("walking", "running")
+#: A concept picture's role is this and its number in Meshy's order: ``picture-1`` (a multi-view set: to 4).
+PICTURE = "picture-"
+
+
+def picture_role(number: int) -> str:
+    return f"{PICTURE}{number}"
 
 
 @dataclass
@@ -93,6 +104,21 @@ class Entry:
     def thumbnail_path(self) -> Path | None:
         """The local copy of Meshy's thumbnail; None when it could not be fetched (show a placeholder)."""
         return self.path(THUMBNAIL)
+
+    @property
+    def is_pictures(self) -> bool:
+        """Whether the entry is concept pictures (made 3D or loaded as images; nothing to import)."""
+        return self.kind in PICTURE_KINDS
+
+    @property
+    def picture_paths(self) -> list[Path]:
+        """A picture entry's pictures in Meshy's order (a multi-view set: front, right, back, left)."""
+        numbered = sorted(
+            (int(role.removeprefix(PICTURE)), role)
+            for role in self.files
+            if role.startswith(PICTURE) and role.removeprefix(PICTURE).isdigit()
+        )
+        return [self.folder / self.files[role] for _, role in numbered]
 
     @property
     def texture_paths(self) -> dict[str, Path]:

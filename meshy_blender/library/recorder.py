@@ -1,5 +1,8 @@
 """Keep a finished job's result in the library: called once its files are downloaded.
 
+A result is a model (with its thumbnail, maps and a rig's clips fetched here) or a
+concept job's pictures (already downloaded and checked; the first is the thumbnail).
+
 The job manager calls :func:`record_result` on the worker thread that downloaded the
 result, before the job is offered for import, for every source (sidebar, command,
 batch rows, task browser, the Meshy Bridge): one place, so every result is kept once
@@ -21,10 +24,11 @@ from urllib.parse import urlsplit
 
 from ..api.errors import MeshyError
 from ..api.glb_safety import check_glb
+from ..api.images import check_png
 from ..api.tasks import Task, TaskKind
 from ..jobs.model import Job
 from ..jobs.store import PLAIN_ID
-from .entry import MODEL, THUMBNAIL, Entry
+from .entry import MODEL, THUMBNAIL, Entry, picture_role
 from .store import Library
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,8 @@ IMPORT_KIND = "import"
 #: How pictures start: PNG, JPEG, WebP (RIFF).
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+#: How a concept job names its downloaded pictures: ``image_1``… (see ``jobs/runner.py``).
+JOB_PICTURE = "image_"
 #: Body fields that name input pictures, and those that only link to an earlier task.
 IMAGE_FIELDS = ("image_url", "image_urls", "texture_image_url", "image_style_url", "reference_image_urls")
 PROMPT_FIELDS = ("prompt", "texture_prompt", "text_style_prompt")
@@ -78,15 +84,17 @@ def record_result(
     """
     model = job.files.get(MODEL)
     entry_id = (task.id if task is not None else "") or job.final_task_id or job.id
-    if not model:
+    if not model and not job.makes_images:
         return None
     try:
         existing = library.get(entry_id)
         if existing is not None:
             return existing
+        entry = describe(job, task, entry_id=entry_id, source=source)
+        if job.makes_images:
+            return library.add(entry, _concept_pictures(job))
         if Path(model).suffix.lower() == ".glb":
             check_glb(Path(model))
-        entry = describe(job, task, entry_id=entry_id, source=source)
         with library.staging() as staging:
             pictures = _fetch_pictures(client, task, staging, cancel) if task is not None else {}
             thumbnail = pictures.pop(THUMBNAIL, None)
@@ -97,6 +105,24 @@ def record_result(
     except (MeshyError, OSError, ValueError) as error:
         log.warning("Meshy job %s: its result could not be kept in the library (%s)", job.id, error)
         return None
+
+
+def _concept_pictures(job: Job) -> dict[str, Path]:
+    """A concept job's downloaded pictures by entry role (``picture-1``…), checked again, the first as thumbnail.
+
+    The job's roles are ``image_1``…; none downloaded (or one not a whole PNG) raises ValueError / DownloadError.
+    """
+    numbered = sorted(
+        (int(role.removeprefix(JOB_PICTURE)), Path(path))
+        for role, path in job.files.items()
+        if role.startswith(JOB_PICTURE) and role.removeprefix(JOB_PICTURE).isdigit()
+    )
+    if not numbered:
+        raise ValueError("the concept job has no downloaded pictures")
+    pictures = {picture_role(number): path for number, path in numbered}
+    for path in pictures.values():
+        check_png(path)
+    return {**pictures, THUMBNAIL: numbered[0][1]}
 
 
 def _companions(model: Path) -> dict[str, Path]:

@@ -17,7 +17,7 @@ from meshy_blender.jobs.manager import JobManager
 from meshy_blender.jobs.model import Job, JobState
 from meshy_blender.jobs.runner import RunSettings
 from meshy_blender.jobs.store import JobStore
-from meshy_blender.library import Library
+from meshy_blender.library import Library, record_result
 
 FAST = RunSettings(poll_interval=0.1, backoff_base=0.05, backoff_max=0.2, task_timeout=30.0)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -130,3 +130,24 @@ def test_a_library_that_cannot_be_written_does_not_fail_the_job(make_manager, tm
     (tmp_path / "library").write_text("a file where the library's folder should be")
     job = _finish(make_manager(), plans.text_job("a bucket"))
     assert is_valid_glb(Path(job.files["model"]))
+
+
+def test_concept_pictures_are_kept_once_with_the_first_as_thumbnail(make_manager, tmp_path) -> None:
+    manager = make_manager()
+    job = _finish(manager, plans.concept_job("a red fox", options={"generate_multi_view": True}))
+    library = Library(tmp_path / "library")
+    entries = library.entries()
+    assert [entry.id for entry in entries] == [job.final_task_id]
+    entry = entries[0]
+    assert (entry.kind, entry.prompt, entry.is_pictures) == ("text-to-image", "a red fox", True)
+    assert entry.model and entry.model == job.stages[0].body["ai_model"]
+    assert entry.options["generate_multi_view"] is True
+    assert entry.consumed_credits == job.consumed_credits > 0
+    assert entry.model_path is None
+    pictures = entry.picture_paths
+    assert [path.name for path in pictures] == ["picture-1.png", "picture-2.png", "picture-3.png", "picture-4.png"]
+    downloaded = [Path(job.files[f"image_{number}"]).read_bytes() for number in range(1, 5)]
+    assert [path.read_bytes() for path in pictures] == downloaded
+    assert entry.thumbnail_path is not None and entry.thumbnail_path.read_bytes() == downloaded[0]
+    again = record_result(library, job, None, source="command")  # kept again (another source): still one entry
+    assert again is not None and again.source == "sidebar" and len(Library(tmp_path / "library").entries()) == 1
