@@ -91,7 +91,7 @@ def record_result(
         if existing is not None:
             return existing
         entry = describe(job, task, entry_id=entry_id, source=source)
-        if job.makes_images:
+        if job.makes_images or not model:
             return library.add(entry, _concept_pictures(job))
         if Path(model).suffix.lower() == ".glb":
             check_glb(Path(model))

@@ -290,3 +290,76 @@ def test_the_jobs_panel_shows_a_job_thumbnail_once_known(meshy: AddonEnv, librar
         assert str(entry.thumbnail_path) in meshy.module("blender.ui.icons").loaded_thumbnails()
     finally:
         manager.book._jobs.clear()
+
+
+# -- concept pictures -----------------------------------------------------------------------------
+
+
+def keep_pictures(env: AddonEnv, shelf: Any, pictures: list[Path], index: int = 0, **fields: Any) -> Any:
+    """Add a text-to-image result (its pictures, the first as thumbnail) to the library; the entry as kept."""
+    entry_module = env.module("library.entry")
+    files = {entry_module.picture_role(number): path for number, path in enumerate(pictures, 1)}
+    values: dict[str, Any] = {
+        "id": f"concept-{index:05d}",
+        "kind": "text-to-image",
+        "name": f"fox {index}",
+        "prompt": "a red fox, four views",
+        "finished_ms": int(time.time() * 1000),
+        **fields,
+    }
+    return shelf.add(entry_module.Entry(**values), {**files, "thumbnail": pictures[0]})
+
+
+def test_a_picture_entry_shows_its_first_picture_and_only_the_picture_buttons(
+    meshy: AddonEnv, library: Any, tmp_path: Path
+) -> None:
+    pictures = []
+    for number in range(1, 5):
+        pictures.append(tmp_path / f"view{number}.png")
+        pictures[-1].write_bytes(sandbox_assets.png_bytes(16, 16, (number * 50, 90, 30)))
+    entry = keep_pictures(meshy, library, pictures)
+    view = meshy.module("blender.ui.library_view").view_of(bpy.context)
+    view.kind = "text-to-image"  # the kind filter offers the picture kinds
+    layout = draw_library(meshy)
+    assert entry_buttons(layout, "meshy.library_select") == [entry.id]
+    assert set(meshy.module("blender.ui.icons").loaded_thumbnails()) == {str(entry.thumbnail_path)}
+    assert entry.thumbnail_path.read_bytes() == pictures[0].read_bytes()
+
+    bpy.ops.meshy.library_select(entry_id=entry.id)
+    layout = draw_library(meshy)
+    for idname in ("meshy.library_make_3d", "meshy.library_load_images", "meshy.library_open_folder"):
+        assert entry_buttons(layout, idname) == [entry.id], idname
+    for idname in ("import", "rerun", "rig", "animate", "retexture"):
+        assert not entry_buttons(layout, f"meshy.library_{idname}"), idname
+    assert "Text to image" in " ".join(layout.labels())
+
+    assert bpy.ops.meshy.library_load_images(entry_id=entry.id) == {"FINISHED"}
+    loaded = {Path(bpy.path.abspath(image.filepath)) for image in bpy.data.images}
+    assert set(entry.picture_paths) <= loaded and len(entry.picture_paths) == 4
+    with pytest.raises(RuntimeError, match="has no model file"):
+        bpy.ops.meshy.library_import(entry_id=entry.id)
+
+
+def test_make_3d_sends_the_concept_task_while_meshy_keeps_it_and_uploads_the_picture_after(
+    meshy: AddonEnv, library: Any, sandbox: Any
+) -> None:
+    concept = bpy.context.scene.meshy_concept
+    concept.prompt = "a red fox"
+    assert bpy.ops.meshy.concept_generate() == {"FINISHED"}
+    (job,) = meshy.run_jobs()
+    assert job.state.value == "done", job.error
+    fresh = library.get(job.final_task_id)  # the sidebar's concept job was kept
+    assert fresh is not None and fresh.kind == "text-to-image" and len(fresh.picture_paths) == 1
+
+    assert bpy.ops.meshy.library_make_3d(entry_id=fresh.id) == {"FINISHED"}
+    meshy.run_job()
+    (create,) = [r for r in sandbox.creates() if r["path"].endswith("/image-to-3d")]
+    assert "input_task_id" in create["fields"] and "image_url" not in create["fields"]
+    assert create["body_bytes"] < 200, "no picture was uploaded"
+
+    old = keep_pictures(meshy, library, fresh.picture_paths, 1, finished_ms=int(time.time() * 1000) - 4 * DAY_MS)
+    assert bpy.ops.meshy.library_make_3d(entry_id=old.id) == {"FINISHED"}
+    meshy.run_job()
+    uploaded = [r for r in sandbox.creates() if r["path"].endswith("/image-to-3d")][1]
+    assert "image_url" in uploaded["fields"] and "input_task_id" not in uploaded["fields"]
+    assert uploaded["body_bytes"] > old.picture_paths[0].stat().st_size, "the kept picture was uploaded"

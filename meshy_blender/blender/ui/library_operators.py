@@ -6,6 +6,8 @@ Every button carries its entry's id and reads the entry from disk when pressed (
 Blender may have removed it meanwhile). Import uses the library's own copy of the model:
 nothing is downloaded. Rig and Retexture send Meshy the entry's task while Meshy still
 keeps it (no upload), and the local model after that; Animate needs the rig on Meshy.
+Concept pictures have no model: Make 3D sends their task the same way (else uploads the
+kept pictures), Load as images opens them in Blender.
 Re-run fills the generation panel's fields by name, skipping any field this version
 of the panel does not have, so the artist can tweak them and generate.
 """
@@ -13,7 +15,7 @@ of the panel does not have, so the artist can tweak them and generate.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,8 +24,10 @@ from bpy.props import IntProperty, StringProperty
 
 from ...api.errors import MeshyError
 from ...jobs import plans
+from ...jobs.model import Job
 from ...library.entry import Entry
-from . import library_view, model_menu, preferences
+from . import concept_gallery, library_view, model_menu, preferences
+from .concept_props import concept_props
 from .operators import animate_job, ready, submit
 from .properties import scene_props
 
@@ -80,14 +84,31 @@ def can_retexture(entry: Entry) -> bool:
     return entry.kind in MODEL_KINDS and entry.model_path is not None
 
 
+def task_or_files(entry: Entry, paths: Sequence[Path | None], what: str) -> str | list[Path]:
+    """The entry's task id while Meshy keeps it (nothing uploaded), else its local ``paths``.
+
+    MeshyError, naming ``what``, when it is no longer on Meshy and a file is missing.
+    """
+    if on_meshy(entry):
+        return entry.id
+    if not paths or any(path is None or not path.is_file() for path in paths):
+        raise MeshyError(f"'{entry.name}' has no {what} in the library any more")
+    return [path for path in paths if path is not None]
+
+
 def model_source(entry: Entry) -> dict[str, Any]:
     """What to send Meshy for the entry's model: its task while kept there, else the local file."""
-    if on_meshy(entry):
-        return {"input_task_id": entry.id}
-    path = entry.model_path
-    if path is None or not path.is_file():
-        raise MeshyError(f"'{entry.name}' has no model file in the library any more")
-    return {"model": path}
+    source = task_or_files(entry, [entry.model_path], "model file")
+    return {"input_task_id": source} if isinstance(source, str) else {"model": source[0]}
+
+
+def make_3d_job(entry: Entry, options: dict[str, Any]) -> Job:
+    """A model from a picture entry: Image to 3D from one picture, Multi-image to 3D from a set of views."""
+    source = task_or_files(entry, entry.picture_paths, "pictures")
+    if isinstance(source, str):
+        multi_view = len(entry.picture_paths) > 1
+        return plans.concept_3d_job(source, multi_view=multi_view, options=options, name=entry.name)
+    return plans.image_job(source, options=options, name=entry.name)
 
 
 # -- Re-run: the entry's settings into the panel ------------------------------------------
@@ -326,6 +347,35 @@ class MESHY_OT_library_retexture(SendingLibraryOperator):
         return submit(self, context, lambda: plans.retexture_job(**source, **style, options=options, name=name))
 
 
+class MESHY_OT_library_make_3d(SendingLibraryOperator):
+    """Make a 3D model from these concept pictures (texture settings of the Concept Images panel)"""
+
+    bl_idname = "meshy.library_make_3d"
+    bl_label = "Make 3D"
+
+    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+        if not entry.is_pictures:
+            return self.refuse(f"'{entry.name}' is a model, not concept pictures")
+        options = concept_props(context).model_options()
+        return submit(self, context, lambda: make_3d_job(entry, options))
+
+
+class MESHY_OT_library_load_images(LibraryOperator):
+    """Load these concept pictures as Blender images (for reference planes, texturing, the Image Editor)"""
+
+    bl_idname = "meshy.library_load_images"
+    bl_label = "Load as images"
+    bl_options = {"INTERNAL", "UNDO"}
+
+    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+        files = [path for path in entry.picture_paths if path.is_file()]
+        if not files:
+            return self.refuse(f"'{entry.name}' has no pictures in the library")
+        images = concept_gallery.load_images(files)
+        self.report({"INFO"}, f"Loaded {', '.join(image.name for image in images)}")
+        return {"FINISHED"}
+
+
 class MESHY_OT_library_open_folder(LibraryOperator):
     """Open this result's folder (model, textures, thumbnail) in the file browser"""
 
@@ -368,6 +418,8 @@ CLASSES = (
     MESHY_OT_library_rig,
     MESHY_OT_library_animate,
     MESHY_OT_library_retexture,
+    MESHY_OT_library_make_3d,
+    MESHY_OT_library_load_images,
     MESHY_OT_library_open_folder,
     MESHY_OT_library_remove,
 )

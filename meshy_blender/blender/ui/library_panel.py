@@ -39,7 +39,7 @@ class MESHY_PT_library(MeshySubPanel):
         grid = layout.grid_flow(row_major=True, columns=COLUMNS, even_columns=True, even_rows=True, align=True)
         for entry in page.items:
             cell = grid.column(align=True)
-            cell.template_icon(icon_value=icons.thumbnail(entry.thumbnail_path), scale=THUMBNAIL_SCALE)
+            cell.template_icon(icon_value=icons.thumbnail(library_view.thumbnail_of(entry)), scale=THUMBNAIL_SCALE)
             button = cell.operator("meshy.library_select", text=entry.name, depress=entry.id == view.selected)
             button.entry_id = entry.id
         pager.draw_pager(layout.row(align=True), page, "meshy.library_page", "results")
@@ -51,12 +51,29 @@ class MESHY_PT_library(MeshySubPanel):
 
 def draw_details(layout: Any, entry: Entry) -> None:
     """The selected result: what it is, what it cost, and its buttons."""
-    layout.label(text=entry.name, icon_value=icons.thumbnail(entry.thumbnail_path))
+    layout.label(text=entry.name, icon_value=icons.thumbnail(library_view.thumbnail_of(entry)))
     if entry.prompt:
         wrapped(layout, entry.prompt)
     made = time.strftime("%Y-%m-%d %H:%M", time.localtime((entry.finished_ms or entry.added_ms) / 1000))
     credits = "" if entry.consumed_credits is None else f", {entry.consumed_credits} credits"
     layout.label(text=f"{entry.kind_label}, {made}{credits}")
+    if entry.is_pictures:
+        _draw_picture_buttons(layout, entry)
+    else:
+        _draw_model_buttons(layout, entry)
+    row = layout.row(align=True)
+    row.operator("meshy.library_open_folder", text="Open folder", icon="FILE_FOLDER").entry_id = entry.id
+    row.operator("meshy.library_remove", text="Remove", icon="TRASH").entry_id = entry.id
+
+
+def _draw_picture_buttons(layout: Any, entry: Entry) -> None:
+    """Concept pictures have no model to import, rig or retexture: they are made 3D or loaded as images."""
+    row = layout.row(align=True)
+    row.operator("meshy.library_make_3d", text="Make 3D", icon="MESH_MONKEY").entry_id = entry.id
+    row.operator("meshy.library_load_images", text="Load as images", icon="IMAGE_DATA").entry_id = entry.id
+
+
+def _draw_model_buttons(layout: Any, entry: Entry) -> None:
     row = layout.row(align=True)
     row.operator("meshy.library_import", text="Import", icon="IMPORT").entry_id = entry.id
     if entry.kind in library_operators.RERUN_PANELS:
@@ -70,9 +87,6 @@ def draw_details(layout: Any, entry: Entry) -> None:
     for idname, text, icon, applies in actions:
         if applies:
             row.operator(idname, text=text, icon=icon).entry_id = entry.id
-    row = layout.row(align=True)
-    row.operator("meshy.library_open_folder", text="Open folder", icon="FILE_FOLDER").entry_id = entry.id
-    row.operator("meshy.library_remove", text="Remove", icon="TRASH").entry_id = entry.id
 
 
 CLASSES = (MESHY_PT_library,)
