@@ -76,11 +76,22 @@ def job_thumbnail(job: Job, kept: Mapping[str, Entry]) -> Path | None:
     if own:
         return Path(own)
     entry = kept.get(job.final_task_id)
-    return entry.thumbnail_path if entry is not None else None
+    return thumbnail_of(entry) if entry is not None else None
+
+
+def thumbnail_of(entry: Entry) -> Path | None:
+    """``entry.thumbnail_path``, built once per listing: building paths cost the panels more than the rest."""
+    key = (entry.id, entry.root)
+    try:
+        return _thumbnail_paths[key]
+    except KeyError:
+        found = _thumbnail_paths[key] = entry.thumbnail_path
+        return found
 
 
 _filtered: dict[tuple[int, int, str, str], tuple[Entry, ...]] = {}
 _by_id: dict[tuple[int, int], dict[str, Entry]] = {}
+_thumbnail_paths: dict[tuple[str, Path], Path | None] = {}  # emptied with _by_id
 
 
 def matching(kind: str, search: str) -> tuple[Entry, ...]:
@@ -111,6 +122,7 @@ def entries_by_id() -> Mapping[str, Entry]:
     if index is None:
         index = {item.id: item for item in entries}
         _by_id.clear()
+        _thumbnail_paths.clear()
         _by_id[key] = index
     return index
 
@@ -130,3 +142,4 @@ def unregister() -> None:
     _own.clear()
     _filtered.clear()
     _by_id.clear()
+    _thumbnail_paths.clear()
