@@ -20,8 +20,8 @@ each panel alone, and the sidebar right after a result was kept. Each draw is ti
 the wall clock and by the main thread's CPU time: on a shared machine a draw of a few
 milliseconds is often preempted, which only the wall clock counts.
 
-``--profile`` also prints where the sidebar's draws (an entry selected) and the draws
-right after a result is kept spend their time (cProfile, the costliest functions).
+``--profile`` also prints where the sidebar's draws of each view and the draws right
+after a result is kept spend their time (cProfile, the costliest functions).
 
 Goal: the median draw under 2 ms (the headline gives CPU time and wall clock).
 """
@@ -181,8 +181,8 @@ def profile(draw: Callable[[], None], count: int, out: Any, title: str) -> None:
         profiler.runcall(draw)
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text).strip_dirs()
-    stats.sort_stats("tottime").print_stats(15)
-    stats.sort_stats("cumulative").print_stats(25)
+    stats.sort_stats("tottime").print_stats(10)
+    stats.sort_stats("cumulative").print_stats(20)
     print(f"profile of {count} draws, {title}:", text.getvalue(), sep="\n", file=out)
 
 
@@ -264,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
                 all_wall += wall
                 all_cpu += cpu
                 print(f"  {name:22s} CPU {spread(cpu)}   wall {spread(wall)}", file=out)
+                if options.profile:
+                    profile(sidebar, options.draws, out, name)
             view.kind, view.selected = library_view.ANY_KIND, kept[-5].id
             print("each panel, an entry selected (median CPU time of its draws):", file=out)
             default_open = 0.0
@@ -274,8 +276,6 @@ def main(argv: list[str] | None = None) -> int:
                 note = "  (closed by default)" if closed else ""
                 print(f"  {panel.bl_idname:28s} {ms(median(times))}{note}", file=out)
             print(f"the panels open by default, summed: {ms(default_open)}", file=out)
-            if options.profile:
-                profile(sidebar, options.draws, out, "an entry selected")
             fill_library(library_view.library(), entry_class, 1, root, first=options.entries)
             if options.profile:
                 profile(sidebar, 20, out, "right after a result is kept")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from operator import attrgetter
 
 from .model import Job, JobState
 from .ownership import JobInUseError, Ownership
@@ -47,7 +48,7 @@ class JobBook:
     def jobs(self) -> list[Job]:
         """All known jobs, newest first (attributes may move while a worker runs)."""
         with self._lock:
-            return sorted(self._jobs.values(), key=lambda job: job.created_ms, reverse=True)
+            return sorted(self._jobs.values(), key=attrgetter("created_ms"), reverse=True)
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)

@@ -32,13 +32,14 @@ class JobState(enum.StrEnum):
 
     @property
     def is_final(self) -> bool:
-        return self in (JobState.IMPORTED, JobState.DONE, JobState.FAILED, JobState.CANCELED)
+        return self in _FINAL_STATES  # a set: the sidebar asks for every job at every draw
 
     @property
     def label(self) -> str:
         return _STATE_LABELS[self]
 
 
+_FINAL_STATES = frozenset((JobState.IMPORTED, JobState.DONE, JobState.FAILED, JobState.CANCELED))
 _STATE_LABELS = {
     JobState.QUEUED: "Queued",
     JobState.WAITING_FOR_SLOT: "Waiting for a free Meshy slot",
