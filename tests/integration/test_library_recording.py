@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sandbox_assets
 
 from meshy_blender.api.client import MeshyClient
 from meshy_blender.api.glb_safety import is_valid_glb
+from meshy_blender.blender.cli import command
 from meshy_blender.bridge.handover import bridge_job
 from meshy_blender.bridge.messages import ReceivedModel
 from meshy_blender.jobs import plans
@@ -151,3 +154,31 @@ def test_concept_pictures_are_kept_once_with_the_first_as_thumbnail(make_manager
     assert entry.thumbnail_path is not None and entry.thumbnail_path.read_bytes() == downloaded[0]
     again = record_result(library, job, None, source="command")  # kept again (another source): still one entry
     assert again is not None and again.source == "sidebar" and len(Library(tmp_path / "library").entries()) == 1
+
+
+def test_the_command_lists_kept_pictures_and_refuses_to_import_them(
+    make_manager, tmp_path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    reference = tmp_path / "sketch.png"
+    reference.write_bytes(sandbox_assets.png_bytes(32, 32, (10, 120, 200)))
+    job = _finish(make_manager(), plans.concept_job("the same fox, in blue", references=[reference]))
+    library = ["--library-dir", str(tmp_path / "library")]
+    capfd.readouterr()
+
+    assert command.main(["library", "list", "--kind", "image-to-image", "--json", *library]) == 0
+    rows = [json.loads(line) for line in capfd.readouterr().out.splitlines()]
+    (row,) = [row for row in rows if row["event"] == "entry"]
+    assert (row["task_id"], row["kind"], row["prompt"], row["model"]) == (
+        job.final_task_id, "image-to-image", "the same fox, in blue", None)  # fmt: skip
+    assert row["pictures"] and all(Path(path).is_absolute() for path in row["pictures"])
+    assert Path(row["pictures"][0]).read_bytes() == Path(job.files["image_1"]).read_bytes()
+    assert Path(row["thumbnail"]).read_bytes() == Path(row["pictures"][0]).read_bytes()
+    assert command.main(["library", "list", "--kind", "text-to-image", "--json", *library]) == 0
+    (summary,) = [json.loads(line) for line in capfd.readouterr().out.splitlines()]
+    assert summary["event"] == "library" and summary["count"] == 0
+
+    code = command.main(["library", "import", job.final_task_id, "-o", str(tmp_path / "fox.blend"), *library])
+    error = capfd.readouterr().err
+    assert code == 2 and "is concept pictures, not a model" in error
+    assert str(Path(row["pictures"][0]).parent) in error
+    assert not (tmp_path / "fox.blend").exists()

@@ -3,8 +3,8 @@
 The command and the sidebar share one library (see :func:`library_dir`): the add-on's
 user folder as Blender gives it to the extension, or ``$MESHY_LIBRARY_DIR``, or
 ``--library-dir`` (a farm's shared drive). Nothing here needs a key or the network:
-``import`` reads the library's own copy of the model. ``list`` and ``remove`` need no
-Blender either; ``import`` does (it saves a .blend).
+``import`` reads the library's own copy of the model (concept pictures have none: refused,
+exit 2). ``list`` and ``remove`` need no Blender either; ``import`` does (it saves a .blend).
 """
 
 from __future__ import annotations
@@ -40,6 +40,13 @@ def run(args: argparse.Namespace, reporter: Reporter, *, require_blender: Callab
         reporter.emit("removed", task_id=entry.id, name=entry.name)
         reporter.say(f"Removed '{entry.name}' ({entry.id}) and its files from the library.")
         return EXIT_OK
+    if entry.is_pictures:
+        raise ValidationError(
+            f"'{entry.name}' ({entry.id}) is concept pictures, not a model: there is nothing to import. Use the "
+            f"pictures in {entry.folder}, or make a model from them (image-to-3d / multi-image-to-3d "
+            f"--input-task-id {entry.id} while Meshy keeps the task, else from the pictures).",
+            field="entry_id",
+        )
     output = Path(args.output).expanduser().resolve()
     if output.suffix.lower() != ".blend":
         raise ValidationError(f"-o must name a .blend file (got {output.name}).", field="output")
@@ -80,7 +87,10 @@ def _list(library: Library, args: argparse.Namespace, reporter: Reporter) -> int
 
 
 def row(entry: Entry) -> dict[str, Any]:
-    """What ``list --json`` says of an entry (paths absolute; None for a file the library lacks)."""
+    """What ``list --json`` says of an entry (paths absolute; None for a file the library lacks).
+
+    ``pictures``: a concept entry's pictures in Meshy's order (none for a model).
+    """
     model, thumbnail = entry.model_path, entry.thumbnail_path
     return {
         "task_id": entry.id,
@@ -96,6 +106,7 @@ def row(entry: Entry) -> dict[str, Any]:
         "model": str(model) if model is not None and model.is_file() else None,
         "thumbnail": str(thumbnail) if thumbnail is not None and thumbnail.is_file() else None,
         "textures": {name: str(path) for name, path in entry.texture_paths.items()},
+        "pictures": [str(path) for path in entry.picture_paths if path.is_file()],
     }
 
 
