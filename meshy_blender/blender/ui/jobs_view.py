@@ -25,11 +25,11 @@ PAGE_SIZE = 10
 
 def in_order(jobs: Iterable[Job]) -> list[Job]:
     """Unfinished jobs before finished ones, each group in the order given (the manager's: newest first)."""
-    unfinished: list[Job] = []
-    finished: list[Job] = []
-    for job in jobs:
-        (finished if job.state.is_final else unfinished).append(job)  # one look: a worker may move it
-    return unfinished + finished
+    return sorted(jobs, key=_finished)  # a stable sort; each job's state looked at once (a worker may move it)
+
+
+def _finished(job: Job) -> bool:
+    return job.state.is_final
 
 
 def page_of(context: bpy.types.Context, jobs: Iterable[Job]) -> pager.Page[Job]:

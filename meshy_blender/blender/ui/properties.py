@@ -10,6 +10,7 @@ ignores symmetry and art style). The model menu is the catalogue's (see ``model_
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 import bpy
@@ -70,6 +71,7 @@ class MeshyImageInput(bpy.types.PropertyGroup):
         return bool(self.image or self.filepath.strip())
 
 
+@functools.lru_cache(maxsize=512)  # the catalogue never changes in a process; the panels ask dozens of times a draw
 def honours(endpoint: str, model_id: str, name: str) -> bool:
     """Whether the model acts on option ``name``: a panel shows and sends only those."""
     return catalogue.load().honours(endpoint, model_id, name)
