@@ -7,6 +7,7 @@ state, including failures in words.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 import time
 from collections.abc import Callable
@@ -380,6 +381,7 @@ def image_cost(context: bpy.types.Context) -> int:
     return estimate_credits(kind, props.image_options())
 
 
+@functools.cache  # the catalogue's prices never change in a process; the panels show them at every draw
 def fixed_cost(kind: TaskKind) -> int:
     return estimate_credits(kind, {})
 
