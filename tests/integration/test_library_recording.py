@@ -179,6 +179,6 @@ def test_the_command_lists_kept_pictures_and_refuses_to_import_them(
 
     code = command.main(["library", "import", job.final_task_id, "-o", str(tmp_path / "fox.blend"), *library])
     error = capfd.readouterr().err
-    assert code == 2 and "is concept pictures, not a model" in error
+    assert code == 2 and "holds concept pictures, not a model" in error
     assert str(Path(row["pictures"][0]).parent) in error
     assert not (tmp_path / "fox.blend").exists()

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, reporter: Reporter, *, require_blender: Callab
         return EXIT_OK
     if entry.is_pictures:
         raise ValidationError(
-            f"'{entry.name}' ({entry.id}) is concept pictures, not a model: there is nothing to import. Use the "
+            f"'{entry.name}' ({entry.id}) holds concept pictures, not a model: there is nothing to import. Use the "
             f"pictures in {entry.folder}, or make a model from them (image-to-3d / multi-image-to-3d "
             f"--input-task-id {entry.id} while Meshy keeps the task, else from the pictures).",
             field="entry_id",
