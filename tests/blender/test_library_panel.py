@@ -336,7 +336,7 @@ def test_a_picture_entry_shows_its_first_picture_and_only_the_picture_buttons(
     assert bpy.ops.meshy.library_load_images(entry_id=entry.id) == {"FINISHED"}
     loaded = {Path(bpy.path.abspath(image.filepath)) for image in bpy.data.images}
     assert set(entry.picture_paths) <= loaded and len(entry.picture_paths) == 4
-    with pytest.raises(RuntimeError, match="has no model file"):
+    with pytest.raises(RuntimeError, match="holds concept pictures, not a model"):
         bpy.ops.meshy.library_import(entry_id=entry.id)
 
 

@@ -258,6 +258,8 @@ class MESHY_OT_library_import(LibraryOperator):
         from ..scene import importer, library_blend, placement  # not at enable: the importer loads when used
 
         model = entry.model_path
+        if entry.is_pictures:
+            return self.refuse(f"'{entry.name}' holds concept pictures, not a model: use Make 3D or Load as images")
         if model is None or not model.is_file():
             return self.refuse(f"'{entry.name}' has no model file in the library")
         clips = [path for path in map(entry.path, CLIP_ROLES) if path is not None and path.is_file()]
