@@ -11,6 +11,7 @@ Reading, for a panel::
     for entry in library.find(kind="text-to-3d", search="chair"):   # newest first, cached
         entry.name, entry.prompt, entry.kind_label, entry.consumed_credits
         entry.model_path, entry.thumbnail_path   # absolute; thumbnail None → placeholder
+        entry.picture_paths   # concept pictures (entry.is_pictures: no model; the first is the thumbnail)
     library.version      # moves when entries() saw a change: redraw then
     library.remove(entry.id)
 """
