@@ -182,7 +182,7 @@ def profile(draw: Callable[[], None], count: int, out: Any, title: str) -> None:
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text).strip_dirs()
     stats.sort_stats("tottime").print_stats(10)
-    stats.sort_stats("cumulative").print_stats(20)
+    stats.sort_stats("cumulative").print_stats(40)
     print(f"profile of {count} draws, {title}:", text.getvalue(), sep="\n", file=out)
 
 
