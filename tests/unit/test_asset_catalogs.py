@@ -9,6 +9,7 @@ from meshy_blender.blender.scene.catalogs import (
     CATALOG_FILE,
     catalog_path,
     catalog_uuid,
+    known_catalogs,
     read_catalogs,
     write_catalogs,
 )
@@ -28,6 +29,12 @@ def test_catalogs_by_kind_have_the_same_uuid_everywhere() -> None:
     assert catalog_path("something-new") == "Meshy/Other"
     assert catalog_uuid("Meshy/Rigged") == "054c2611-bc83-526d-9dbc-21655bb9420d"  # fixed forever: files rely on it
     assert catalog_uuid("Meshy/Rigged") != catalog_uuid("Meshy/Animated")
+
+
+def test_concept_pictures_have_no_catalog_since_they_never_become_assets() -> None:
+    paths = set(known_catalogs().values())
+    assert {"Meshy", "Meshy/Text to 3D", "Meshy/Image to 3D", "Meshy/Rigged", "Meshy/Other"} <= paths
+    assert not [path for path in paths if "image" in path.lower() and "to 3d" not in path.lower()], paths
 
 
 def test_a_new_file_defines_the_catalogs_and_their_parent(tmp_path: Path) -> None:

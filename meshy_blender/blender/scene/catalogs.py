@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ...jobs.locks import FileLock
-from ...library.entry import KIND_LABELS
+from ...library.entry import KIND_LABELS, PICTURE_KINDS
 
 CATALOG_FILE = "blender_assets.cats.txt"
 ROOT = "Meshy"
@@ -60,8 +60,12 @@ def simple_name(path: str) -> str:
 
 
 def known_catalogs() -> dict[str, str]:
-    """UUID → path of every catalog Meshy assets may be in (the parent "Meshy" included)."""
-    paths = [ROOT, f"{ROOT}/{ROOT_OTHER}", *(f"{ROOT}/{label}" for label in KIND_LABELS.values())]
+    """UUID → path of every catalog Meshy assets may be in (the parent "Meshy" included).
+
+    Concept pictures are kept in the library but never become assets: no catalog of their own.
+    """
+    labels = [label for kind, label in KIND_LABELS.items() if kind not in PICTURE_KINDS]
+    paths = [ROOT, f"{ROOT}/{ROOT_OTHER}", *(f"{ROOT}/{label}" for label in labels)]
     return {catalog_uuid(path): path for path in paths}
 
 
