@@ -51,6 +51,7 @@ import sandbox_animations
 import sandbox_assets
 import sandbox_images
 import sandbox_models
+import sandbox_thumbnails
 import sandbox_tools
 
 TEST_MODE_KEY = "msy_dummy_api_key_for_test_mode_12345678"
@@ -151,7 +152,6 @@ TEXTURE_COLOURS = {
     "normal": (128, 128, 255),
     "roughness": (200, 200, 200),
 }
-THUMBNAIL_COLOUR = TEXTURE_COLOURS["base_color"]
 #: Meshy's default formats that the sandbox writes for real (USDZ it cannot: never advertised).
 DEFAULT_FORMATS = ("glb", "fbx", "obj")
 MODEL_FORMATS = frozenset({"glb", "obj", "fbx", "stl", "usdz", "3mf"})
@@ -167,6 +167,10 @@ def _glb_asset(source: Callable[[], bytes]) -> Asset:
 
 def _png_asset(size: int, rgb: tuple[int, int, int]) -> Asset:
     return Asset("image/png", functools.partial(_png, size, rgb))
+
+
+def _png_assets(pictures: dict[str, Callable[[], bytes]]) -> dict[str, Asset]:
+    return {name: Asset("image/png", picture) for name, picture in pictures.items()}
 
 
 # --------------------------------------------------------------------------- validation
@@ -567,10 +571,10 @@ def asset_files(task: TaskRecord) -> dict[str, Asset]:
         action = _glb_asset(functools.partial(_animation, *sandbox_animations.clip_names(task.body)))
         return {"animation.glb": action}
     if task.resource.family == "image":
-        return {name: Asset("image/png", picture) for name, picture in sandbox_images.pictures(task.body).items()}
+        return _png_assets(sandbox_images.pictures(task.body))
     if task.resource.family == "tool":
         return {name: Asset(*made) for name, made in sandbox_tools.files(task.type, task.body).items()}
-    files = {"thumbnail.png": _png_asset(128, THUMBNAIL_COLOUR)}
+    files = _png_assets(sandbox_thumbnails.pictures(task.body))
     files.update({f"{name}.png": _png_asset(256, TEXTURE_COLOURS[name]) for name in _texture_maps(task)})
     for fmt in _formats(task):
         glb = fmt == "glb"
@@ -634,8 +638,8 @@ def _mesh_fields(task: TaskRecord, done: bool, link: Callable[[str], str]) -> di
     body = task.body
     fields: dict[str, Any] = {
         "model_urls": {fmt: link(f"model.{fmt}") for fmt in _formats(task)} if done else {"glb": ""},
-        "thumbnail_url": link("thumbnail.png") if done else "",
         "art_style": body.get("art_style", "realistic"),
+        **sandbox_thumbnails.fields(body, done, link),
     }
     if done and sandbox_models.keeps_pre_remeshed(task.resource.name, body):
         fields["model_urls"]["pre_remeshed_glb"] = link(PRE_REMESHED)

@@ -320,10 +320,23 @@ def _vase_normal(x: int, y: int) -> RGB:
 
 
 @functools.cache
-def textured_glb(pbr: bool = True) -> bytes:
-    """A glazed vase (~1.7k triangles) with a base colour texture, plus metallic-roughness and normal maps if pbr."""
+def vase_mesh() -> _Mesh:
+    """The vase's geometry (shared, read only): every file format and the thumbnails are made from it."""
     mesh = _Mesh()
     _lathe(mesh, _vase_profile(), _VASE_SEGMENTS)
+    return mesh
+
+
+@functools.cache
+def vase_base_color_texels() -> tuple[tuple[RGB, ...], ...]:
+    """The vase's base colour texture as rows of texels, top row first (as in its PNG and glTF's UVs)."""
+    return tuple(tuple(_vase_color(x, y) for x in range(_TEXTURE_PX)) for y in range(_TEXTURE_PX))
+
+
+@functools.cache
+def textured_glb(pbr: bool = True) -> bytes:
+    """A glazed vase (~1.7k triangles) with a base colour texture, plus metallic-roughness and normal maps if pbr."""
+    mesh = vase_mesh()
     glb = _Glb()
     size = _TEXTURE_PX
     material = glb.material(

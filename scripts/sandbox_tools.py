@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import sandbox_assets
-from sandbox_assets import _VASE_SEGMENTS, _Glb, _lathe, _Mesh, _vase_profile
+from sandbox_assets import _Glb, _Mesh
 
 Fail = Callable[[str], NoReturn]
 CheckModel = Callable[[Any, str, bool], None]
@@ -165,13 +165,6 @@ def files(task_type: str, body: dict[str, Any]) -> dict[str, tuple[str, Callable
     return {f"model.{fmt}": (CONTENT_TYPES[fmt], functools.partial(vase_file, fmt)) for fmt in body["target_formats"]}
 
 
-@functools.cache
-def _vase() -> _Mesh:
-    mesh = _Mesh()
-    _lathe(mesh, _vase_profile(), _VASE_SEGMENTS)
-    return mesh
-
-
 def _untextured_glb(mesh: _Mesh, name: str) -> bytes:
     glb = _Glb()
     material = glb.material(name, sandbox_assets.png_bytes(2, 2, GREY), None, None)
@@ -182,7 +175,7 @@ def _untextured_glb(mesh: _Mesh, name: str) -> bytes:
 @functools.cache
 def unwrapped_glb() -> bytes:
     """The vase with its UVs and a grey 2 × 2 placeholder material, as UV unwrap returns a model."""
-    return _untextured_glb(_vase(), "Unwrapped")
+    return _untextured_glb(sandbox_assets.vase_mesh(), "Unwrapped")
 
 
 def _bounds(positions: array[float]) -> tuple[list[float], list[float]]:
@@ -192,7 +185,7 @@ def _bounds(positions: array[float]) -> tuple[list[float], list[float]]:
 @functools.lru_cache(maxsize=32)
 def resized_glb(height: float | None, longest: float | None, origin: str) -> bytes:
     """The vase scaled to ``height`` (glTF's Y) or its ``longest`` side, origin at its bottom centre or centre."""
-    source = _vase()
+    source = sandbox_assets.vase_mesh()
     low, high = _bounds(source.positions)
     sizes = [high[axis] - low[axis] for axis in range(3)]
     scale = (height / sizes[1]) if height else (longest or 1.0) / max(sizes)
@@ -206,7 +199,7 @@ def resized_glb(height: float | None, longest: float | None, origin: str) -> byt
 def vase_file(fmt: str) -> bytes:
     """The vase in ``fmt``: GLB (textured, with PBR maps), binary FBX, OBJ text or binary STL."""
     writers = {"fbx": fbx_binary, "obj": obj_text, "stl": stl_binary}
-    return sandbox_assets.textured_glb(pbr=True) if fmt == "glb" else writers[fmt](_vase())
+    return sandbox_assets.textured_glb(pbr=True) if fmt == "glb" else writers[fmt](sandbox_assets.vase_mesh())
 
 
 def obj_text(mesh: _Mesh) -> bytes:

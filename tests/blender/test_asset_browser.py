@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import bpy
 import pytest
 import sandbox_assets
+import sandbox_thumbnails
 from mathutils import Vector
 
 from meshy_blender.blender.scene.assets import mark_result
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["addon_env"]
 
-#: The sandbox's thumbnail colour (scripts/meshy_sandbox.py THUMBNAIL_COLOUR), as the preview's floats.
-THUMBNAIL_RGB = (176 / 255, 118 / 255, 72 / 255)
+#: The ground of the sandbox's thumbnail (a picture of its vase), as the preview's floats.
+THUMBNAIL_GROUND = tuple(channel / 255 for channel in sandbox_thumbnails.BACKGROUND[:3])
 
 
 def _asset_libraries() -> Any:
@@ -57,7 +58,11 @@ def test_a_sidebar_result_is_an_asset_with_meshys_thumbnail_its_tags_and_catalog
     assert data.description == "a carved oak chair with lion feet"
     preview = chair.preview
     assert preview is not None and preview.image_size[0] > 0 and preview.is_image_custom
-    assert tuple(preview.image_pixels_float[:3]) == pytest.approx(THUMBNAIL_RGB, abs=0.02)  # Meshy's thumbnail
+    width, height = preview.image_size
+    centre = 4 * (height // 2 * width + width // 2)
+    assert tuple(preview.image_pixels_float[:3]) == pytest.approx(THUMBNAIL_GROUND, abs=0.02)  # Meshy's thumbnail
+    model = tuple(preview.image_pixels_float[centre : centre + 3])
+    assert model != pytest.approx(THUMBNAIL_GROUND, abs=0.1)  # the picture shows the model
 
     # The library holds the result as a Blender asset too: its own .blend and the catalog file.
     library = meshy.module("blender.session").current_library()
