@@ -8,11 +8,9 @@ kept, else one described from the job): its thumbnail becomes the asset's previe
 kind, model and prompt words its tags, the prompt its description, and its kind picks
 the catalog ("Meshy/Text to 3D", "Meshy/Rigged"…; see :mod:`.catalogs`).
 
-The preview is loaded with Blender's own "Load Custom Preview" operator
-(``ed.lib_id_load_custom_preview``, given the ID through a context override), which
-reads and scales the picture in C and works headless on 4.2 to 5.0; it is called
-without the scene update ``bpy.ops`` makes first (half its cost after an import; see
-BENCHMARKS.md). Without a thumbnail the UI renders one (``asset_generate_preview``,
+The preview's pixels are the thumbnail's, scaled to at most 256 px and set on the
+ID's preview directly (see :func:`load_preview` for why not Blender's "Load Custom
+Preview" operator). Without a thumbnail the UI renders one (``asset_generate_preview``,
 done in the background by Blender); headless, where that rendering needs a GPU and
 takes a second per asset, the asset keeps Blender's type icon.
 
@@ -27,15 +25,17 @@ import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import bpy
+import numpy
 
 from ...jobs import outputs
 from ...jobs.model import Job
 from ...library import Entry, Library
 from ...library.recorder import describe
 from . import catalogs
-from .importer import ImportResult, _call_operator
+from .importer import ImportResult
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ _STOP_WORDS = frozenset(
     ("the", "and", "with", "for", "from", "into", "onto", "over", "under", "that", "this", "its", "very", "some")
 )
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+#: The longest side of an asset's preview (Blender shows them at most this large).
+PREVIEW_SIDE = 256
 MAX_TAG_CHARS = 63  # Blender caps a tag at 64 bytes with its terminator
 TAG_MESHY = "Meshy"
 
@@ -96,15 +98,45 @@ def prompt_words(prompt: str) -> list[str]:
 
 
 def load_preview(target: bpy.types.ID, picture: Path) -> bool:
-    """Make ``picture`` (PNG, JPEG…) the preview of ``target``; False when Blender could not read it."""
+    """Make ``picture`` (PNG, JPEG…) the preview of ``target``; False when Blender could not read it.
+
+    The pixels are set on the preview directly (``preview_ensure``, ``image_pixels_float``)
+    rather than through "Load Custom Preview" (``ed.lib_id_load_custom_preview``): that
+    operator, called once per import while a batch's worker threads ran, crashed Blender
+    after about a hundred imports (segmentation fault, bpy 4.5; reproduced with
+    ``scripts/bench_batch_scale.py --rows 120``).
+    """
     try:
-        with bpy.context.temp_override(id=target):
-            done = _call_operator("ed.lib_id_load_custom_preview", filepath=str(picture))
-    except RuntimeError as error:  # the operator reports an unreadable picture as an error
+        image = bpy.data.images.load(str(picture), check_existing=False)
+    except RuntimeError as error:  # Blender could not read the picture
         log.info("Meshy: %s could not be the preview of %s (%s)", picture.name, target.name, error)
         return False
-    preview = target.preview
-    return done == {"FINISHED"} and preview is not None and preview.image_size[0] > 0
+    try:
+        width, height = image.size
+        pixels = numpy.empty(width * height * 4, dtype=numpy.float32)
+        if pixels.size:
+            image.pixels.foreach_get(pixels)
+    finally:
+        bpy.data.images.remove(image)
+    if not pixels.size:
+        log.info("Meshy: %s has no pixels to be the preview of %s", picture.name, target.name)
+        return False
+    scaled = _fit(pixels.reshape(height, width, 4), PREVIEW_SIDE)
+    preview: Any = target.preview_ensure()
+    preview.image_size = (scaled.shape[1], scaled.shape[0])
+    preview.image_pixels_float.foreach_set(scaled.ravel())
+    return True
+
+
+def _fit(pixels: Any, side: int) -> Any:
+    """``pixels`` (rows × columns × RGBA) scaled down (nearest pixel) so that neither side exceeds ``side``."""
+    height, width = pixels.shape[:2]
+    scale = max(height, width) / side
+    if scale <= 1:
+        return pixels
+    rows = (numpy.arange(max(1, round(height / scale))) * scale).astype(int)
+    columns = (numpy.arange(max(1, round(width / scale))) * scale).astype(int)
+    return numpy.ascontiguousarray(pixels[rows][:, columns])
 
 
 def marked_catalogs(ids: Iterable[bpy.types.ID] | None = None) -> set[str]:
