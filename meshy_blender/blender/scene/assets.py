@@ -103,8 +103,9 @@ def load_preview(target: bpy.types.ID, picture: Path) -> bool:
     The pixels are set on the preview directly (``preview_ensure``, ``image_pixels_float``)
     rather than through "Load Custom Preview" (``ed.lib_id_load_custom_preview``): that
     operator, called once per import while a batch's worker threads ran, crashed Blender
-    after about a hundred imports (segmentation fault, bpy 4.5; reproduced with
-    ``scripts/bench_batch_scale.py --rows 120``).
+    after about a hundred imports (segmentation fault, bpy 4.5, reproduced three times with
+    ``scripts/bench_batch_scale.py --rows 120`` and the sandbox's former flat 128 px
+    thumbnails; the same run setting the pixels ends with exit 0).
     """
     try:
         image = bpy.data.images.load(str(picture), check_existing=False)
