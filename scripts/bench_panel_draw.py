@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         addon_utils.enable(PACKAGE, default_set=True, handle_error=_raise)
         session = importlib.import_module(f"{PACKAGE}.blender.session")
         icons = importlib.import_module(f"{PACKAGE}.blender.ui.icons")
-        library_view = importlib.import_module(f"{PACKAGE}.blender.ui.library_view")
+        library_view = importlib.import_module(f"{PACKAGE}.blender.ui.library.view")
         plans = importlib.import_module(f"{PACKAGE}.jobs.plans")
         job_model = importlib.import_module(f"{PACKAGE}.jobs.model")
         entry_class = importlib.import_module(f"{PACKAGE}.library").Entry

@@ -341,7 +341,7 @@ def fbx_binary(mesh: _Mesh, name: str = "Vase") -> bytes:
             ],
         ),
     ]
-    roots = [
+    roots: list[tuple[str, tuple[Any, ...], list[Any]]] = [
         ("GlobalSettings", (), [("Version", (1000,), []), ("Properties70", (), settings)]),
         (
             "Objects",

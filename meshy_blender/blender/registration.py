@@ -21,26 +21,26 @@ from . import pump, session
 from .cli import hook as cli
 from .scene import file_identity
 from .ui import (
-    asset_library_ui,
     bridge_ui,
     calls,
-    concept_ops,
-    concept_panel,
-    concept_props,
     diagnostics_ui,
     icons,
-    jobs_view,
-    library_operators,
-    library_panel,
-    library_view,
     operators,
-    operators_actions,
-    operators_jobs,
     panels,
     preferences,
     properties,
     tools_ui,
 )
+from .ui.animate import operators as operators_actions
+from .ui.concept import operators as concept_ops
+from .ui.concept import panel as concept_panel
+from .ui.concept import properties as concept_props
+from .ui.jobs import operators as operators_jobs
+from .ui.jobs import view as jobs_view
+from .ui.library import asset_library as asset_library_ui
+from .ui.library import operators as library_operators
+from .ui.library import panel as library_panel
+from .ui.library import view as library_view
 
 CLASSES = (
     preferences.MeshyPreferences,

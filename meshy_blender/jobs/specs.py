@@ -121,8 +121,7 @@ FIELDS: dict[str, Field] = {field.name: field for field in _FIELDS}
 IMAGE_MODEL = Field(
     "ai_model",
     str,
-    f"image model: {', '.join(concept.model_ids())} (default {concept.default_model()}); "
-    "another id is sent as given",
+    f"image model: {', '.join(concept.model_ids())} (default {concept.default_model()}); another id is sent as given",
 )
 
 _PREVIEW = (

@@ -50,7 +50,7 @@ def job_in_state(env: AddonEnv, state: Any, model_file: Path, *, kind: str = "te
 def every_state(meshy: AddonEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     """The live manager holding one text job in every state, plus a finished rig job, all on one page."""
     model = meshy.module("jobs.model")
-    monkeypatch.setattr(meshy.module("blender.ui.jobs_view"), "PAGE_SIZE", len(model.JobState) + 1)
+    monkeypatch.setattr(meshy.module("blender.ui.jobs.view"), "PAGE_SIZE", len(model.JobState) + 1)
     manager = meshy.module("blender.ui.operators").manager(bpy.context)
     model_file = tmp_path / "model.glb"
     model_file.write_bytes(b"glTF")

@@ -51,7 +51,7 @@ def test_two_ticked_actions_make_one_request_and_one_armature_with_two_actions(
 
 def test_the_picker_searches_filters_and_counts_the_selection(meshy: AddonEnv) -> None:
     panels = meshy.module("blender.ui.panels")
-    library = meshy.module("blender.ui.actions_library").library()
+    library = meshy.module("blender.ui.animate.actions").library()
     props = meshy.props
     props.action_search = "walk back"
     props.action_category = "WalkAndRun"
@@ -64,7 +64,7 @@ def test_the_picker_searches_filters_and_counts_the_selection(meshy: AddonEnv) -
 
     bpy.ops.meshy.actions_more()
     assert (
-        toggled_ids(meshy.draw(panels.MESHY_PT_rig)) == expected[: 2 * meshy.module("blender.ui.actions_library").PAGE]
+        toggled_ids(meshy.draw(panels.MESHY_PT_rig)) == expected[: 2 * meshy.module("blender.ui.animate.actions").PAGE]
     )
 
     props.action_category = "Dancing"
@@ -85,7 +85,7 @@ def test_the_picker_searches_filters_and_counts_the_selection(meshy: AddonEnv) -
 
 
 def test_the_frame_rate_post_process_is_sent_and_a_mismatch_is_named(meshy: AddonEnv) -> None:
-    library = meshy.module("blender.ui.actions_library")
+    library = meshy.module("blender.ui.animate.actions")
     props = meshy.props
     props.animation_fps = "30"
     assert props.animation_options() == {"post_process": {"operation_type": "change_fps", "fps": 30}}
@@ -96,7 +96,7 @@ def test_the_frame_rate_post_process_is_sent_and_a_mismatch_is_named(meshy: Addo
 
 
 def test_the_library_is_refreshed_from_meshy_and_kept_in_the_user_folder(meshy: AddonEnv) -> None:
-    library = meshy.module("blender.ui.actions_library")
+    library = meshy.module("blender.ui.animate.actions")
     kept = meshy.module("blender.paths").user_dir() / "animations.json"
     try:
         assert bpy.ops.meshy.animation_library_refresh() == {"FINISHED"}
@@ -113,7 +113,7 @@ def test_the_library_is_refreshed_from_meshy_and_kept_in_the_user_folder(meshy: 
 
 def test_re_running_a_library_animation_ticks_its_actions_again(meshy: AddonEnv) -> None:
     entry_module = meshy.module("library.entry")
-    library_operators = meshy.module("blender.ui.library_operators")
+    library_operators = meshy.module("blender.ui.library.operators")
     entry = entry_module.Entry(id="anim-1", kind="animation", name="Hero moves", options={"action_ids": [1, 13]})
     assert library_operators.fill_panel(bpy.context, entry) == "Rig & Animate"
     assert meshy.props.action_ids == "1,13"
@@ -123,7 +123,7 @@ def test_re_running_a_library_animation_ticks_its_actions_again(meshy: AddonEnv)
 
 
 def test_a_refresh_that_fails_says_why_and_keeps_the_library(meshy: AddonEnv, sandbox: Sandbox) -> None:
-    library = meshy.module("blender.ui.actions_library")
+    library = meshy.module("blender.ui.animate.actions")
     sandbox.fault("/animations/library$", "status", times=-1, status=404, message="Not Found")
     assert bpy.ops.meshy.animation_library_refresh() == {"FINISHED"}
     assert not meshy.wait_call(library.REFRESH_CALL).ok

@@ -164,7 +164,7 @@ def test_an_import_from_the_library_is_an_asset_and_replaces_the_selected_proxy(
 ) -> None:
     thumbnail = tmp_path / "thumbnail.png"
     thumbnail.write_bytes(sandbox_assets.png_bytes(64, 64, (176, 118, 72)))
-    library = meshy.module("blender.ui.library_view").library()  # the one the panel shows
+    library = meshy.module("blender.ui.library.view").library()  # the one the panel shows
     entry = library.add(
         meshy.module("library").Entry(id="task-vase", kind="image-to-3d", name="blue vase", prompt=""),
         {"model": glb_assets.textured, "thumbnail": thumbnail},

@@ -36,7 +36,7 @@ def test_four_views_show_in_the_gallery_and_make_one_model_without_uploading(mes
     assert len(set(contents)) == 4, "the four views are four different pictures"
     assert not meshy.imported(concept), "pictures are never imported as a model"
 
-    layout = meshy.draw(meshy.module("blender.ui.concept_panel").MESHY_PT_concept)
+    layout = meshy.draw(meshy.module("blender.ui.concept.panel").MESHY_PT_concept)
     assert len([call for call in layout.calls if call[0] == "template_icon"]) == 4
     icons = meshy.module("blender.ui.icons")
     loaded = icons.loaded_thumbnails()
@@ -58,7 +58,7 @@ def test_four_views_show_in_the_gallery_and_make_one_model_without_uploading(mes
 
 
 def test_one_view_of_a_set_is_sent_as_an_image(meshy: AddonEnv, tmp_path: Path) -> None:
-    ops = meshy.module("blender.ui.concept_ops")
+    ops = meshy.module("blender.ui.concept.operators")
     plans = meshy.module("jobs.plans")
     job = plans.concept_job("a lamp", options={"generate_multi_view": True})
     job.state = type(job.state)("done")

@@ -30,7 +30,7 @@ def library(meshy: AddonEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     """An empty library of this test (``MESHY_LIBRARY_DIR``), as the panel reads it."""
     monkeypatch.setenv("MESHY_LIBRARY_DIR", str(tmp_path / "library"))
     meshy.module("blender.ui.operators").manager(bpy.context)  # the job manager keeps results there too
-    shelf = meshy.module("blender.ui.library_view").library()
+    shelf = meshy.module("blender.ui.library.view").library()
     assert shelf.folder == tmp_path / "library"
     yield shelf
     meshy.module("blender.ui.icons").free()
@@ -61,7 +61,7 @@ def keep(env: AddonEnv, shelf: Any, files: dict[str, Path], index: int = 0, **fi
 
 
 def draw_library(env: AddonEnv) -> RecordingLayout:
-    return env.draw(env.module("blender.ui.library_panel").MESHY_PT_library)
+    return env.draw(env.module("blender.ui.library.panel").MESHY_PT_library)
 
 
 def entry_buttons(layout: RecordingLayout, idname: str) -> list[str]:
@@ -101,7 +101,7 @@ def test_an_empty_library_says_where_results_go(meshy: AddonEnv, library: Any) -
     layout = draw_library(meshy)
     assert "Finished results are kept here" in layout.labels()
     assert thumbnails_drawn(layout) == 0
-    view = meshy.module("blender.ui.library_view").view_of(bpy.context)
+    view = meshy.module("blender.ui.library.view").view_of(bpy.context)
     view.search = "dragon"
     assert "No result matches" in draw_library(meshy).labels()
 
@@ -147,7 +147,7 @@ def test_two_thousand_entries_page_search_and_filter(meshy: AddonEnv, library: A
     for index in range(MANY):
         kind = "rigging" if index % 10 == 0 else "text-to-3d"
         keep(meshy, library, files, index, kind=kind)
-    view_module = meshy.module("blender.ui.library_view")
+    view_module = meshy.module("blender.ui.library.view")
     view = view_module.view_of(bpy.context)
 
     layout = draw_library(meshy)
@@ -255,7 +255,7 @@ def test_rig_sends_the_task_while_meshy_keeps_it_and_the_local_model_after(
 
 def test_remove_asks_then_deletes_the_files(meshy: AddonEnv, library: Any, files: dict[str, Path]) -> None:
     entry = keep(meshy, library, files)
-    operators = meshy.module("blender.ui.library_operators")
+    operators = meshy.module("blender.ui.library.operators")
     assert "invoke" in vars(operators.MESHY_OT_library_remove)  # the button asks first (invoke_confirm)
     folder, model = entry.folder, entry.model_path
     assert model.is_file()
@@ -285,7 +285,7 @@ def test_the_jobs_panel_shows_a_job_thumbnail_once_known(meshy: AddonEnv, librar
     try:
         panel = meshy.module("blender.ui.panels").MESHY_PT_jobs
         assert thumbnails_drawn(meshy.draw(panel)) == 0  # not known yet
-        entry = keep(meshy, meshy.module("blender.ui.library_view").library(), files, 7)
+        entry = keep(meshy, meshy.module("blender.ui.library.view").library(), files, 7)
         assert thumbnails_drawn(meshy.draw(panel)) == 1
         assert str(entry.thumbnail_path) in meshy.module("blender.ui.icons").loaded_thumbnails()
     finally:
@@ -318,7 +318,7 @@ def test_a_picture_entry_shows_its_first_picture_and_only_the_picture_buttons(
         pictures.append(tmp_path / f"view{number}.png")
         pictures[-1].write_bytes(sandbox_assets.png_bytes(16, 16, (number * 50, 90, 30)))
     entry = keep_pictures(meshy, library, pictures)
-    view = meshy.module("blender.ui.library_view").view_of(bpy.context)
+    view = meshy.module("blender.ui.library.view").view_of(bpy.context)
     view.kind = "text-to-image"  # the kind filter offers the picture kinds
     layout = draw_library(meshy)
     assert entry_buttons(layout, "meshy.library_select") == [entry.id]

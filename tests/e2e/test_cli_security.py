@@ -126,6 +126,8 @@ def test_a_prompt_that_looks_like_a_path_writes_only_the_requested_files(cli: Cl
         "passwd.glb",
         "lamp.glb",
         "batch.blend",
+        "blender_assets.cats.txt",  # the output folder is an asset library: its catalogs
+        ".blender_assets.cats.txt.lock",  # held while they are merged with the artist's
         ".meshy-batch-jobs",
         ".meshy-downloads",
     }

@@ -116,7 +116,8 @@ def load_preview(target: bpy.types.ID, picture: Path) -> bool:
         width, height = image.size
         pixels = numpy.empty(width * height * 4, dtype=numpy.float32)
         if pixels.size:
-            image.pixels.foreach_get(pixels)
+            source: Any = image.pixels  # the stubs type ``pixels`` as a float, not the array it is
+            source.foreach_get(pixels)
     finally:
         bpy.data.images.remove(image)
     if not pixels.size:

@@ -24,7 +24,8 @@ from ...api.tasks import TaskKind
 from ...jobs import plans
 from .. import paths, session
 from ..scene import exporter, file_identity
-from . import actions_library, calls, model_menu, preferences
+from . import calls, model_menu, preferences
+from .animate import actions as actions_library
 from .properties import TEXT_ENDPOINT, MeshyImageInput, scene_props
 
 if TYPE_CHECKING:

@@ -22,8 +22,10 @@ from ...bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
 from ...jobs.model import FileRef, Job, JobState
 from .. import session
 from ..scene import file_identity
-from . import actions_library, calls, generation_ui, icons, jobs_view, library_view, pager, preferences
-from .operators_jobs import (
+from . import calls, generation_ui, icons, pager, preferences
+from .animate import actions as actions_library
+from .jobs import view as jobs_view
+from .jobs.operators import (
     BROWSE_CALL,
     can_animate,
     can_import_here,
@@ -36,6 +38,7 @@ from .operators_jobs import (
     task_ids,
     task_title,
 )
+from .library import view as library_view
 from .properties import TEXT_ENDPOINT, honours, scene_props
 
 JOB_THUMBNAIL_SCALE = 3.0

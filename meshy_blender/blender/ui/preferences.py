@@ -26,7 +26,8 @@ from ...api.urls import require_secure_url
 from ...bridge.messages import DEFAULT_PORT
 from ...jobs.runner import RunSettings
 from .. import credentials, paths, session
-from . import asset_library_ui, calls
+from . import calls
+from .library import asset_library as asset_library_ui
 
 if TYPE_CHECKING:
     from ...api.client import MeshyClient

@@ -26,7 +26,8 @@ from bpy.props import (
 
 from ...api import catalogue, validation
 from ...api.tasks import TaskKind
-from . import actions_library, model_menu
+from . import model_menu
+from .animate import actions as actions_library
 
 TOPOLOGIES = [("triangle", "Triangles", "Triangulated mesh"), ("quad", "Quads", "Quad-dominant mesh")]
 SYMMETRY = [

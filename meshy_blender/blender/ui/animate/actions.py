@@ -11,15 +11,15 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from ...api import animations
-from ...api.costs import estimate_credits
-from ...api.tasks import TaskKind
-from ...api.validation import action_fields
-from .. import paths
-from . import calls
+from ....api import animations
+from ....api.costs import estimate_credits
+from ....api.tasks import TaskKind
+from ....api.validation import action_fields
+from ... import paths
+from .. import calls
 
 if TYPE_CHECKING:
-    from .properties import MeshySceneProperties
+    from ..properties import MeshySceneProperties
 
 ALL = "ALL"
 REFRESH_CALL = "animation-library"

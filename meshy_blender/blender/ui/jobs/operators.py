@@ -16,22 +16,22 @@ from typing import TYPE_CHECKING, Any, cast
 import bpy
 from bpy.props import IntProperty, StringProperty
 
-from ...api.errors import MeshyError, TaskNotFoundError
-from ...api.tasks import Task, TaskKind, TaskStatus
-from ...bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
-from ...jobs import plans
-from ...jobs.model import Job, JobState
-from ...jobs.reuse import failed_on_meshy
-from .. import session
-from ..scene import file_identity
-from . import calls, preferences
-from .operators import animate_and_tell, animate_job, manager, ready, start_call, submit
-from .properties import scene_props
+from ....api.errors import MeshyError, TaskNotFoundError
+from ....api.tasks import Task, TaskKind, TaskStatus
+from ....bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
+from ....jobs import plans
+from ....jobs.model import Job, JobState
+from ....jobs.reuse import failed_on_meshy
+from ... import session
+from ...scene import file_identity
+from .. import calls, preferences
+from ..operators import animate_and_tell, animate_job, manager, ready, start_call, submit
+from ..properties import scene_props
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
 
-    from ...api.client import MeshyClient
+    from ....api.client import MeshyClient
 
 BROWSE_CALL = "browse"
 BROWSE_PAGE_SIZE = 10

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, cast
 import bpy
 from bpy.props import IntProperty
 
-from ...jobs.model import Job
-from . import pager
+from ....jobs.model import Job
+from .. import pager
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import bpy
 from bpy.props import IntProperty
 
-from . import actions_library
-from .operators import start_call
-from .properties import scene_props
+from ..operators import start_call
+from ..properties import scene_props
+from . import actions as actions_library
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import bpy
 from bpy.app.handlers import persistent
 
-from .. import paths
+from ... import paths
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
@@ -55,8 +55,8 @@ def register_library(context: bpy.types.Context, folder: Path) -> Any:
     Raises OSError when the folder cannot be made or written, RuntimeError when this
     Blender cannot add asset libraries.
     """
-    from ...library import Library  # loaded when asked, not when the add-on is enabled
-    from ..scene import catalogs
+    from ....library import Library  # loaded when asked, not when the add-on is enabled
+    from ...scene import catalogs
 
     libraries = asset_libraries(context)
     if libraries is None:
@@ -115,7 +115,7 @@ def on_save_post(*_args: Any) -> None:
     for library in asset_libraries(bpy.context) or ():
         root = Path(bpy.path.abspath(library.path)).resolve()
         if library.path and root in saved.parents:
-            from ..scene import assets  # loaded when asked, not when the add-on is enabled
+            from ...scene import assets  # loaded when asked, not when the add-on is enabled
 
             try:
                 assets.write_catalog_file(root)

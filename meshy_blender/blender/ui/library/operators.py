@@ -22,14 +22,16 @@ from typing import TYPE_CHECKING, Any, cast
 import bpy
 from bpy.props import IntProperty, StringProperty
 
-from ...api.errors import MeshyError
-from ...jobs import plans
-from ...jobs.model import Job
-from ...library.entry import Entry
-from . import concept_gallery, library_view, model_menu, preferences
-from .concept_props import concept_props
-from .operators import animate_job, ready, submit
-from .properties import scene_props
+from ....api.errors import MeshyError
+from ....jobs import plans
+from ....jobs.model import Job
+from ....library.entry import Entry
+from .. import model_menu, preferences
+from ..concept import gallery as concept_gallery
+from ..concept.properties import concept_props
+from ..operators import animate_job, ready, submit
+from ..properties import scene_props
+from . import view as library_view
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
@@ -255,7 +257,7 @@ class MESHY_OT_library_import(LibraryOperator):
     bl_label = "Import"
 
     def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
-        from ..scene import importer, library_blend, placement  # not at enable: the importer loads when used
+        from ...scene import importer, library_blend, placement  # not at enable: the importer loads when used
 
         model = entry.model_path
         if entry.is_pictures:

@@ -11,13 +11,14 @@ from typing import Any
 
 import bpy
 
-from ...api.costs import estimate_credits
-from ...jobs.model import Job, JobState
-from .. import session
-from . import concept_gallery, icons, model_menu
-from .concept_ops import make_3d_cost, picked_picture
-from .concept_props import MeshyConceptProperties, concept_props
-from .panels import MeshySubPanel, draw_image_inputs, layout_of, progress_bar, wrapped
+from ....api.costs import estimate_credits
+from ....jobs.model import Job, JobState
+from ... import session
+from .. import icons, model_menu
+from ..panels import MeshySubPanel, draw_image_inputs, layout_of, progress_bar, wrapped
+from . import gallery as concept_gallery
+from .operators import make_3d_cost, picked_picture
+from .properties import MeshyConceptProperties, concept_props
 
 PREVIEW_SCALE = 6.0
 

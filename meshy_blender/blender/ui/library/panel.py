@@ -13,9 +13,12 @@ from typing import Any
 
 import bpy
 
-from ...library.entry import Entry
-from . import asset_library_ui, icons, library_operators, library_view, pager
-from .panels import MeshySubPanel, layout_of, wrapped
+from ....library.entry import Entry
+from .. import icons, pager
+from ..panels import MeshySubPanel, layout_of, wrapped
+from . import asset_library as asset_library_ui
+from . import operators as library_operators
+from . import view as library_view
 
 COLUMNS = 3
 THUMBNAIL_SCALE = 4.0

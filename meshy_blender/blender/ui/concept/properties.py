@@ -14,11 +14,11 @@ from typing import Any, cast
 import bpy
 from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
 
-from ...api import catalogue
-from ...api import images as concept
-from ...api.tasks import TaskKind
-from . import model_menu
-from .properties import POSES, MeshyImageInput
+from ....api import catalogue
+from ....api import images as concept
+from ....api.tasks import TaskKind
+from .. import model_menu
+from ..properties import POSES, MeshyImageInput
 
 SOURCES = [
     ("TEXT", "Text", "Pictures from the prompt alone (Text to image)"),

@@ -16,15 +16,13 @@ from typing import TYPE_CHECKING, Any
 import bpy
 from bpy.props import IntProperty, StringProperty
 
-from ...api import images as concept
-from ...api.costs import estimate_credits
-from ...api.tasks import TaskKind
-from ...jobs import plans
-from ...jobs.model import Job
-from .. import session
-from . import concept_gallery
-from .concept_props import MeshyConceptProperties, concept_props
-from .operators import (
+from ....api import images as concept
+from ....api.costs import estimate_credits
+from ....api.tasks import TaskKind
+from ....jobs import plans
+from ....jobs.model import Job
+from ... import session
+from ..operators import (
     AddImageOperator,
     RemoveImageOperator,
     image_sources,
@@ -33,6 +31,8 @@ from .operators import (
     ready,
     submit,
 )
+from . import gallery as concept_gallery
+from .properties import MeshyConceptProperties, concept_props
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import bpy
 
-from ...jobs.model import Job, JobState
+from ....jobs.model import Job, JobState
 
 if TYPE_CHECKING:
-    from ...jobs.manager import JobManager  # loads with the first manager, not at enable
+    from ....jobs.manager import JobManager  # loads with the first manager, not at enable
 
 #: Older concept jobs listed under the gallery (newest first), to show one of them again.
 MAX_EARLIER_SHOWN = 4

@@ -18,11 +18,11 @@ from typing import Any, cast
 import bpy
 from bpy.props import EnumProperty, IntProperty, PointerProperty, StringProperty
 
-from ...jobs.model import Job
-from ...library.entry import KIND_LABELS, Entry
-from ...library.store import Library
-from .. import paths, session
-from . import pager
+from ....jobs.model import Job
+from ....library.entry import KIND_LABELS, Entry
+from ....library.store import Library
+from ... import paths, session
+from .. import pager
 
 PAGE_SIZE = 12
 ANY_KIND = "ALL"

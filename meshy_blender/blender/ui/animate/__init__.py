@@ -1,0 +1,1 @@
+"""The animation library in the Rig & Animate panel: search, categories, ticked actions."""

@@ -1,0 +1,1 @@
+"""The Concept Images panel: text or images to concept pictures, their gallery, and Make 3D."""

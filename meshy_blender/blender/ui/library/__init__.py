@@ -1,0 +1,1 @@
+"""The Library panel (the artist's kept results, with thumbnails) and the Asset Browser button."""
