@@ -125,6 +125,7 @@ def unregister() -> None:
 
     bridge_glue.stop()
     session.shutdown(SHUTDOWN_TIMEOUT)
+    pump.import_listeners.clear()  # e.g. the bridge's, added when it handed a model over: no job is left to import
     for handlers, handler in HANDLERS:
         if handler in handlers:
             handlers.remove(handler)
