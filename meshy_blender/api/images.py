@@ -21,11 +21,8 @@ import struct
 import zlib
 from pathlib import Path
 
-from . import catalogue
 from .errors import DownloadError
-from .tasks import TaskKind
 
-IMAGE_KINDS = (TaskKind.TEXT_TO_IMAGE, TaskKind.IMAGE_TO_IMAGE)
 #: The catalogue's endpoint that lists the image models (both image endpoints offer the same).
 MODELS_ENDPOINT = "text-to-image"
 ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4")
@@ -44,11 +41,15 @@ MAX_PNG_SIDE = 8192
 
 def default_model() -> str:
     """The image model used when none is chosen."""
+    from . import catalogue  # read when asked: the sidebar's properties import this module at enable
+
     return catalogue.load().default_model(MODELS_ENDPOINT)
 
 
 def model_ids() -> list[str]:
     """The image models a menu offers, in Meshy's order (retired ones left out)."""
+    from . import catalogue  # read when asked: the sidebar's properties import this module at enable
+
     return [model.id for model in catalogue.load().offered(MODELS_ENDPOINT)]
 
 

@@ -70,6 +70,8 @@ _LABELS = {
     TaskKind.RESIZE: "Resize",
     TaskKind.CONVERT: "Convert",
 }
+#: The kinds whose results are pictures, not models.
+IMAGE_KINDS = (TaskKind.TEXT_TO_IMAGE, TaskKind.IMAGE_TO_IMAGE)
 
 
 class TaskStatus(enum.Enum):

@@ -28,12 +28,10 @@ from . import catalogue, glb_faces
 from . import images as concept
 from .costs import endpoint_of
 from .errors import ValidationError
-from .tasks import TaskKind
+from .limits import DECIMATION_MODES, MAX_IMAGES, MAX_POLYCOUNT, MIN_POLYCOUNT, POST_PROCESS_FPS
+from .tasks import IMAGE_KINDS, TaskKind
 
 MAX_PROMPT_CHARS = 600
-MIN_POLYCOUNT = 100
-MAX_POLYCOUNT = 300_000
-MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_MODEL_BYTES = 100 * 1024 * 1024
 
@@ -53,12 +51,10 @@ POSE_MODES = ("a-pose", "t-pose", "")
 MODEL_TYPES = ("standard", "smart-topology")
 TEXTURE_RESOLUTIONS = ("2k", "4k", "8k")
 GEOMETRY_RESOLUTIONS = ("standard", "2k", "4k")
-DECIMATION_MODES = (1, 2, 3, 4)
 ART_STYLES = ("realistic", "sculpture")
 ORIGINS = ("bottom", "center")
 FORMATS = ("glb", "obj", "fbx", "stl", "usdz", "3mf")
 POST_PROCESS_OPERATIONS = ("change_fps", "fbx2usdz", "extract_armature")
-POST_PROCESS_FPS = (24, 25, 30, 60)
 #: What Convert makes (Remesh and Convert can also give a .blend).
 CONVERT_FORMATS = ("glb", "fbx", "obj", "usdz", "blend", "stl", "3mf")
 #: Resize's ways to size a model: exactly one is given.
@@ -669,7 +665,7 @@ def _validate(kind: TaskKind, body: Mapping[str, Any]) -> dict[str, Any]:
                 "image_urls",
             )
         _texturing_needs_texture(cleaned)
-    elif kind in concept.IMAGE_KINDS:
+    elif kind in IMAGE_KINDS:
         _concept_rules(kind, cleaned)
     elif kind is TaskKind.RIGGING:
         _one_model_source(cleaned, "Rigging")

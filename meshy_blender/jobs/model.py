@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..api.images import IMAGE_KINDS
-from ..api.tasks import TaskKind
+from ..api.tasks import IMAGE_KINDS, TaskKind
 
 
 class JobState(enum.StrEnum):

@@ -11,10 +11,12 @@ for are set aside so that resuming the ledger never starts work nobody wants.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .manager import JobManager
 from .model import Job, JobState
+
+if TYPE_CHECKING:  # the manager is only a parameter here: the sidebar's Retry check loads no manager
+    from .manager import JobManager
 
 _SUCCESS = (JobState.DONE, JobState.IMPORTED)
 _MESHY_FAILED = ("FAILED", "CANCELED", "EXPIRED")

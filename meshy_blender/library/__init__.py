@@ -14,10 +14,36 @@ Reading, for a panel::
         entry.picture_paths   # concept pictures (entry.is_pictures: no model; the first is the thumbnail)
     library.version      # moves when entries() saw a change: redraw then
     library.remove(entry.id)
+
+Each name is loaded from its module on first use (PEP 562 ``__getattr__``, as in
+:mod:`..api`): the sidebar imports :mod:`.entry` for its labels at enable, and that must not
+import the store and the recorder (and through it the job store) before a panel asks.
 """
 
-from .entry import KIND_LABELS, MODEL, SOURCES, THUMBNAIL, Entry
-from .recorder import record_result
-from .store import Library
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .entry import KIND_LABELS, MODEL, SOURCES, THUMBNAIL, Entry
+    from .recorder import record_result
+    from .store import Library
+
+#: Each name and the module it is loaded from, on first use.
+_ON_FIRST_USE = {
+    **dict.fromkeys(("KIND_LABELS", "MODEL", "SOURCES", "THUMBNAIL", "Entry"), "entry"),
+    "record_result": "recorder",
+    "Library": "store",
+}
 
 __all__ = ["KIND_LABELS", "MODEL", "SOURCES", "THUMBNAIL", "Entry", "Library", "record_result"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # the next look-up finds it directly
+    return value

@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Any
 import bpy
 
 from ...bridge.messages import addon_version
-from ...jobs import diagnostics
-from ...jobs.model import Job
-from ...jobs.store import JobStore
 from .. import bridge_glue, paths, session
 from . import preferences
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the job layer loads when the report is asked for, not at enable
     from bpy.stub_internal.rna_enums import OperatorReturnItems
+
+    from ...jobs.model import Job
 
 
 def key_source(context: bpy.types.Context) -> tuple[str, int]:
@@ -51,11 +50,15 @@ def known_jobs() -> list[Job]:
     manager = session.current_manager()
     if manager is not None:
         return manager.jobs()
+    from ...jobs.store import JobStore
+
     return JobStore(paths.jobs_dir()).load()
 
 
 def collect(context: bpy.types.Context) -> dict[str, Any]:
     """The facts for :func:`diagnostics.build_report` (see there for the keys)."""
+    from ...jobs import diagnostics
+
     prefs = preferences.get(context)
     source, length = key_source(context)
     chosen = prefs.download_dir.strip()
@@ -88,6 +91,8 @@ class MESHY_OT_copy_diagnostics(bpy.types.Operator):
     bl_options = {"INTERNAL"}
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        from ...jobs import diagnostics
+
         text = diagnostics.build_report(collect(context))
         window_manager = context.window_manager
         if window_manager is not None:

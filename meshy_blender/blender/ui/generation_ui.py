@@ -11,7 +11,6 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from ...api import catalogue
 from . import model_menu
 from .properties import MeshyMeshOptions, MeshyTextureOptions, honours
 
@@ -28,6 +27,8 @@ def _note(layout: Any, text: str, *, icon: str, alert: bool = False) -> None:
 
 def draw_model(layout: Any, options: MeshyMeshOptions, endpoint: str) -> None:
     """The model menu, the custom id field for Custom…, and what to know about the choice."""
+    from ...api import catalogue
+
     layout.prop(options, "ai_model")
     if options.ai_model == model_menu.CUSTOM:
         layout.prop(options, "custom_model")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...api import catalogue
+if TYPE_CHECKING:  # the catalogue is read when a menu is first drawn, not at enable
+    from ...api import catalogue
 
 CUSTOM = "CUSTOM"
 #: Which endpoint's models a group of mesh options offers, by the group's name on ``scene.meshy``.
@@ -37,6 +38,8 @@ def endpoint_of(group: Any) -> str:
 
 def number(model_id: str) -> int:
     """The enum number of a model: 0 for ``latest`` (the default), a stable hash otherwise."""
+    from ...api import catalogue
+
     if model_id == catalogue.LATEST:
         return 0
     return zlib.crc32(model_id.encode()) % 0x7FFFFFFE + 1
@@ -44,6 +47,8 @@ def number(model_id: str) -> int:
 
 def label(model: catalogue.Model, endpoint: str) -> str:
     """The menu text: "Latest — Meshy-7.1 today", "Meshy-7 (retires 2026-12-31)", "Meshy-6"."""
+    from ...api import catalogue
+
     cat = catalogue.load()
     if model.status_on(endpoint) == catalogue.DEPRECATED:
         when = f"retires {model.retires_on.isoformat()}" if model.retires_on else "deprecated"
@@ -53,6 +58,8 @@ def label(model: catalogue.Model, endpoint: str) -> str:
 
 def menu(endpoint: str) -> list[tuple[str, str, str, str, int]]:
     """The items of the model menu for ``endpoint`` today (kept alive for Blender)."""
+    from ...api import catalogue
+
     day = catalogue.today()
     built = _items.get(endpoint)
     if built is not None and built[0] == day:
@@ -74,5 +81,7 @@ def items(group: Any, context: Any) -> list[tuple[str, str, str, str, int]]:
 
 def retired_note(endpoint: str, model_id: str) -> str:
     """Why ``model_id`` cannot be used for ``endpoint`` (retired: the replacement named), or ""."""
+    from ...api import catalogue
+
     refusal = catalogue.load().refusal(endpoint, {"ai_model": model_id})
     return refusal.message if refusal is not None else ""

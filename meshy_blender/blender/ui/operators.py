@@ -18,12 +18,10 @@ from typing import TYPE_CHECKING, Any
 import bpy
 import numpy
 
-from ...api import validation
 from ...api.errors import MeshyError, ValidationError
 from ...api.tasks import TaskKind
-from ...jobs import plans
 from .. import paths, session
-from ..scene import exporter, file_identity
+from ..scene import file_identity
 from . import calls, model_menu, preferences
 from .animate import actions as actions_library
 from .properties import TEXT_ENDPOINT, MeshyImageInput, scene_props
@@ -130,6 +128,8 @@ def meshes_poll(cls: type[bpy.types.Operator], context: bpy.types.Context, purpo
 
 
 def export_selection(context: bpy.types.Context, inputs: paths.JobInputs, purpose: str) -> Path:
+    from ..scene import exporter  # the glTF exporter loads when a mesh is sent, not at enable
+
     meshes = selected_meshes(context)
     faces = exporter.count_faces(meshes)
     if purpose == "rig" and faces > MAX_RIG_FACES:
@@ -250,6 +250,8 @@ class MESHY_OT_generate_text(bpy.types.Operator):
         return model_usable(cls, TEXT_ENDPOINT, props.text_mesh.model_id())
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        from ...jobs import plans
+
         props = scene_props(context)
         return submit(
             self,
@@ -284,6 +286,8 @@ class MESHY_OT_generate_image(bpy.types.Operator):
         items = [item for item in props.images if item.is_set]
 
         def build() -> Job:
+            from ...jobs import plans
+
             with job_inputs(context) as inputs:
                 sources = image_sources(items, inputs)
                 return inputs.claim(plans.image_job(sources, options=props.image_options()))
@@ -295,9 +299,14 @@ class ImageListOperator(bpy.types.Operator):
     """Base of the add and remove buttons of a list of input images (this one: Image to 3D's views)."""
 
     bl_options = {"INTERNAL", "UNDO"}
-    #: The most images the list takes, and what they are called in the poll message.
-    limit = validation.MAX_IMAGES
+    #: What the images are called in the poll message (the most the list takes: :meth:`limit`).
     what = "views of one object"
+
+    @staticmethod
+    def limit() -> int:
+        from ...api import validation  # read when the button is drawn, not at enable
+
+        return validation.MAX_IMAGES
 
     @staticmethod
     def image_list(context: bpy.types.Context) -> Any:
@@ -307,8 +316,8 @@ class ImageListOperator(bpy.types.Operator):
 class AddImageOperator(ImageListOperator):
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if len(cls.image_list(context)) >= cls.limit:
-            cls.poll_message_set(f"Meshy takes at most {cls.limit} {cls.what}")
+        if len(cls.image_list(context)) >= cls.limit():
+            cls.poll_message_set(f"Meshy takes at most {cls.limit()} {cls.what}")
             return False
         return True
 
@@ -365,6 +374,8 @@ class MESHY_OT_rig_selected(bpy.types.Operator):
         name = f"{selected_meshes(context)[0].name} rigged"
 
         def build() -> Job:
+            from ...jobs import plans
+
             with job_inputs(context) as inputs:
                 model = export_selection(context, inputs, "rig")
                 return inputs.claim(plans.rig_job(model=model, height_meters=props.rig_height(), name=name))
@@ -409,6 +420,8 @@ def animate_and_tell(
 
 def animate_job(context: bpy.types.Context, rig_task_id: str, character: str) -> Job:
     """One request for every selected action: one file back, one clip (and Blender action) per action."""
+    from ...jobs import plans
+
     props = scene_props(context)
     ids = actions_library.selected_ids(props)
     if not ids:
@@ -439,6 +452,8 @@ class MESHY_OT_retexture_selected(bpy.types.Operator):
         name = "" if props.style_prompt.strip() else f"{selected_meshes(context)[0].name} retextured"
 
         def build() -> Job:
+            from ...jobs import plans
+
             with job_inputs(context) as inputs:
                 model = export_selection(context, inputs, "retexture")
                 style, options = props.retexture_style(), props.retexture_options()

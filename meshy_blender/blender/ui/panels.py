@@ -16,7 +16,6 @@ from typing import Any, cast
 
 import bpy
 
-from ...api.costs import estimate_credits
 from ...api.tasks import TaskKind, TaskStatus
 from ...bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
 from ...jobs.model import FileRef, Job, JobState
@@ -370,6 +369,8 @@ class MESHY_PT_account(MeshySubPanel):
 
 
 def text_cost(context: bpy.types.Context) -> int:
+    from ...api.costs import estimate_credits  # the catalogue's prices load at the first draw
+
     props = scene_props(context)
     total = estimate_credits(TaskKind.TEXT_TO_3D, {"mode": "preview", **props.preview_options()})
     if props.refine:
@@ -378,6 +379,8 @@ def text_cost(context: bpy.types.Context) -> int:
 
 
 def image_cost(context: bpy.types.Context) -> int:
+    from ...api.costs import estimate_credits  # the catalogue's prices load at the first draw
+
     props = scene_props(context)
     views = sum(1 for item in props.images if item.is_set)
     kind = TaskKind.MULTI_IMAGE_TO_3D if views > 1 else TaskKind.IMAGE_TO_3D
@@ -386,6 +389,8 @@ def image_cost(context: bpy.types.Context) -> int:
 
 @functools.cache  # the catalogue's prices never change in a process; the panels show them at every draw
 def fixed_cost(kind: TaskKind) -> int:
+    from ...api.costs import estimate_credits  # the catalogue's prices load at the first draw
+
     return estimate_credits(kind, {})
 
 

@@ -24,7 +24,6 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 from ...api.errors import MeshyError, OfflineError
 from ...api.urls import require_secure_url
 from ...bridge.messages import DEFAULT_PORT
-from ...jobs.runner import RunSettings
 from .. import credentials, paths, session
 from . import calls
 from .library import asset_library as asset_library_ui
@@ -213,6 +212,8 @@ def download_dir(context: bpy.types.Context) -> Path:
 
 
 def config(context: bpy.types.Context) -> session.Config:
+    from ...jobs.runner import RunSettings  # the job layer loads with the first manager, not at enable
+
     prefs = get(context)
     return session.Config(
         api_key=api_key(context),

@@ -24,7 +24,7 @@ from bpy.props import (
     StringProperty,
 )
 
-from ...api import catalogue, validation
+from ...api import limits
 from ...api.tasks import TaskKind
 from . import model_menu
 from .animate import actions as actions_library
@@ -52,12 +52,12 @@ TEXTURE_RESOLUTIONS = [
     ("8k", "8K", "Largest textures"),
 ]
 DECIMATION_MODES = [("NONE", "Meshy's default", "Not sent")] + [
-    (str(mode), f"Mode {mode}", f"Meshy's decimation mode {mode}") for mode in validation.DECIMATION_MODES
+    (str(mode), f"Mode {mode}", f"Meshy's decimation mode {mode}") for mode in limits.DECIMATION_MODES
 ]
 TEXT_ENDPOINT = "text-to-3d"
 BROWSE_KINDS = [(kind.name, kind.label, f"Your {kind.label} tasks on Meshy") for kind in TaskKind]
 ANIMATION_FPS = [("NONE", "As Meshy makes it", "No frame-rate change")] + [
-    (str(fps), f"{fps} fps", f"Clips resampled to {fps} frames per second") for fps in validation.POST_PROCESS_FPS
+    (str(fps), f"{fps} fps", f"Clips resampled to {fps} frames per second") for fps in limits.POST_PROCESS_FPS
 ]
 
 
@@ -75,6 +75,8 @@ class MeshyImageInput(bpy.types.PropertyGroup):
 @functools.lru_cache(maxsize=512)  # the catalogue never changes in a process; the panels ask dozens of times a draw
 def honours(endpoint: str, model_id: str, name: str) -> bool:
     """Whether the model acts on option ``name``: a panel shows and sends only those."""
+    from ...api import catalogue  # read at the first draw, not at enable
+
     return catalogue.load().honours(endpoint, model_id, name)
 
 
@@ -101,7 +103,7 @@ class MeshyMeshOptions(bpy.types.PropertyGroup):
     )
     topology: EnumProperty(name="Topology", items=TOPOLOGIES, default="triangle")
     target_polycount: IntProperty(
-        name="Target polycount", default=30_000, min=validation.MIN_POLYCOUNT, max=validation.MAX_POLYCOUNT
+        name="Target polycount", default=30_000, min=limits.MIN_POLYCOUNT, max=limits.MAX_POLYCOUNT
     )
     symmetry_mode: EnumProperty(name="Symmetry", items=SYMMETRY, default="auto")
     pose_mode: EnumProperty(name="Pose", items=POSES, default="NONE")
@@ -119,6 +121,8 @@ class MeshyMeshOptions(bpy.types.PropertyGroup):
     def model_id(self) -> str:
         """The chosen model: the menu's, the typed id for Custom…, or the one picked before it left the menu
         (retired since: refused, never replaced in silence); the endpoint's default when there is none."""
+        from ...api import catalogue
+
         menu = self.ai_model  # "" when the saved choice is no longer offered
         chosen = self.custom_model.strip() if menu == model_menu.CUSTOM else menu or self.chosen_model
         return chosen or catalogue.load().default_model(model_menu.endpoint_of(self)) or catalogue.LATEST

@@ -21,11 +21,7 @@ import bpy
 from bpy.props import EnumProperty, FloatProperty, PointerProperty, StringProperty
 
 from ...api.errors import MeshyError, ValidationError
-from ...api.glb_faces import MAX_UV_UNWRAP_FACES
 from ...api.tasks import Task, TaskKind
-from ...jobs import conversion, plans
-from ...jobs.model import Job
-from ..scene import exporter, importer, model_formats
 from . import calls, operators, preferences
 from .panels import MeshySubPanel, layout_of, wrapped
 
@@ -33,6 +29,7 @@ if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
 
     from ...api.client import MeshyClient
+    from ...jobs.model import Job
 
 CONVERT_CALL = "convert"
 CONVERT_TIMEOUT_S = 600.0
@@ -105,8 +102,12 @@ def _source_poll(cls: type[bpy.types.Operator], context: bpy.types.Context, purp
 
 def _model(context: bpy.types.Context, inputs: Any, purpose: str) -> dict[str, Any]:
     """``{"model": exported GLB}`` or ``{"input_task_id": …}``, by the panel's source."""
+    from ..scene import exporter
+
     if tools_props(context).source == "TASK":
         return {"input_task_id": task_of_selection(context)}
+    from ...api.glb_faces import MAX_UV_UNWRAP_FACES
+
     meshes = operators.selected_meshes(context)
     faces = exporter.count_faces(meshes)
     if purpose == "unwrap" and faces > MAX_UV_UNWRAP_FACES:
@@ -124,6 +125,8 @@ def _name(context: bpy.types.Context, suffix: str) -> str:
 
 
 def _tool_job(context: bpy.types.Context, kind: TaskKind, purpose: str, options: dict[str, Any]) -> Job:
+    from ...jobs import plans
+
     suffix = plans.TOOL_NAMES[kind][0]
     with operators.job_inputs(context) as inputs:
         source = _model(context, inputs, purpose)
@@ -195,6 +198,9 @@ class MESHY_OT_tool_convert(bpy.types.Operator):
         return _source_poll(cls, context, "convert")
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        from ...jobs import conversion
+        from ..scene import importer
+
         fmt = tools_props(context).convert_format
         try:
             with operators.job_inputs(context) as inputs:
@@ -208,6 +214,8 @@ class MESHY_OT_tool_convert(bpy.types.Operator):
             return {"CANCELLED"}
 
         def work(client: MeshyClient) -> tuple[Task, Path]:
+            from ...jobs import conversion
+
             return conversion.convert_model(client, body, target, timeout=CONVERT_TIMEOUT_S)
 
         self.report({"INFO"}, f"Meshy: converting to {fmt.upper()} (1 credit)")
@@ -223,6 +231,8 @@ class MESHY_OT_tool_import_converted(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
+        from ...jobs import conversion
+
         call = calls.get(CONVERT_CALL)
         if call is None or not call.ok or Path(call.result[1]).suffix.lstrip(".") not in conversion.IMPORTABLE:
             cls.poll_message_set("Blender imports converted GLB, FBX, OBJ and STL files")
@@ -230,6 +240,8 @@ class MESHY_OT_tool_import_converted(bpy.types.Operator):
         return True
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        from ..scene import importer
+
         call = calls.get(CONVERT_CALL)
         assert call is not None
         task, path = call.result
@@ -254,6 +266,8 @@ def clip_rate_offer(context: bpy.types.Context) -> tuple[float, list[bpy.types.A
     ``(0.0, [])`` when there is nothing to offer. The clips are the actions of the active
     object (or its armature) that record ``meshy_frame_rate`` (see :mod:`..scene.model_formats`).
     """
+    from ..scene import model_formats
+
     obj = context.active_object
     scene = context.scene
     while obj is not None and obj.type != "ARMATURE" and obj.parent is not None:
@@ -287,6 +301,8 @@ class MESHY_OT_use_clip_frame_rate(bpy.types.Operator):
         return True
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        from ..scene import model_formats
+
         rate, clips = clip_rate_offer(context)
         scene = cast(bpy.types.Scene, context.scene)
         factor = rate / _scene_rate(scene)
@@ -335,6 +351,8 @@ class MESHY_PT_tools(MeshySubPanel):
 
 
 def _draw_convert_call(layout: Any) -> None:
+    from ...jobs import conversion
+
     call = calls.get(CONVERT_CALL)
     if call is None:
         return

@@ -11,14 +11,11 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from ....api import animations
-from ....api.costs import estimate_credits
-from ....api.tasks import TaskKind
-from ....api.validation import action_fields
 from ... import paths
 from .. import calls
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the library's reader and the price load when the Animate panel first draws, not at enable
+    from ....api import animations
     from ..properties import MeshySceneProperties
 
 ALL = "ALL"
@@ -35,6 +32,8 @@ def library() -> animations.Library:
     """The library in use: a refreshed copy in the user folder when newer than the shipped one."""
     global _current
     if _current is None:
+        from ....api import animations
+
         _current = animations.load(paths.user_dir(create=False))
     return _current
 
@@ -42,6 +41,8 @@ def library() -> animations.Library:
 def refresh(client: Any) -> animations.Library:
     """Fetch Meshy's library and keep it in the user folder (runs on a background thread)."""
     global _current
+    from ....api import animations
+
     fresh = animations.save(client.animation_library(), paths.user_dir())
     _current = fresh
     return fresh
@@ -93,6 +94,10 @@ def _search(current: animations.Library, text: str, category: str) -> list[anima
 
 @functools.lru_cache(maxsize=16)
 def _cost(ids: tuple[int, ...]) -> int:
+    from ....api.costs import estimate_credits
+    from ....api.tasks import TaskKind
+    from ....api.validation import action_fields
+
     return estimate_credits(TaskKind.ANIMATION, action_fields(list(ids))) if ids else 0
 
 
@@ -161,6 +166,8 @@ def library_label() -> str:
 
 def fps_notice(props: MeshySceneProperties, scene_fps: float) -> str:
     """What to tell the user when the asked frame rate is not the scene's ("" when they agree)."""
+    from ....api import animations
+
     return animations.fps_notice(props.animation_options().get("post_process"), scene_fps)
 
 

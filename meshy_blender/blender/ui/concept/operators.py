@@ -17,9 +17,7 @@ import bpy
 from bpy.props import IntProperty, StringProperty
 
 from ....api import images as concept
-from ....api.costs import estimate_credits
 from ....api.tasks import TaskKind
-from ....jobs import plans
 from ....jobs.model import Job
 from ... import session
 from ..operators import (
@@ -56,6 +54,8 @@ def picked_picture(props: MeshyConceptProperties, job: Job) -> int:
 
 
 def make_3d_cost(context: bpy.types.Context, job: Job) -> int:
+    from ....api.costs import estimate_credits  # the catalogue's prices load at the first draw
+
     props = concept_props(context)
     kind, _ = make_3d_plan(job, picked_picture(props, job))
     return estimate_credits(kind, props.model_options())
@@ -88,6 +88,8 @@ class MESHY_OT_concept_generate(bpy.types.Operator):
         built: list[Job] = []
 
         def build() -> Job:
+            from ....jobs import plans
+
             with job_inputs(context) as inputs:
                 items = [item for item in props.references if item.is_set] if props.source == "IMAGES" else []
                 references = image_sources(items, inputs) if items else []
@@ -134,6 +136,8 @@ class MESHY_OT_concept_make_3d(bpy.types.Operator):
         return True
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        from ....jobs import plans
+
         props = concept_props(context)
         job = _picked_job(context)
         if job is None:
@@ -176,8 +180,11 @@ class MESHY_OT_concept_load_images(bpy.types.Operator):
 class ReferencesList:
     """The Concept Images panel's reference images, for the shared add/remove buttons."""
 
-    limit = concept.MAX_REFERENCE_IMAGES
     what = "reference images"
+
+    @staticmethod
+    def limit() -> int:
+        return concept.MAX_REFERENCE_IMAGES
 
     @staticmethod
     def image_list(context: bpy.types.Context) -> Any:

@@ -11,7 +11,6 @@ from typing import Any
 
 import bpy
 
-from ....api.costs import estimate_credits
 from ....jobs.model import Job, JobState
 from ... import session
 from .. import icons, model_menu
@@ -28,6 +27,8 @@ class MESHY_PT_concept(MeshySubPanel):
     bl_label = "Concept Images"
 
     def draw(self, context: bpy.types.Context) -> None:
+        from ....api.costs import estimate_credits  # the catalogue's prices load at the first draw
+
         props = concept_props(context)
         layout = layout_of(self)
         layout.row().prop(props, "source", expand=True)

@@ -14,7 +14,6 @@ from typing import Any, cast
 import bpy
 from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
 
-from ....api import catalogue
 from ....api import images as concept
 from ....api.tasks import TaskKind
 from .. import model_menu
@@ -34,6 +33,8 @@ _model_items: list[tuple[str, str, str]] = []
 
 def model_items(_self: Any, _context: Any) -> list[tuple[str, str, str]]:
     """The image models the catalogue offers, with their prices in the tooltip, then "Custom…"."""
+    from ....api import catalogue
+
     if not _model_items:
         cat, endpoint = catalogue.load(), concept.MODELS_ENDPOINT
         for model in cat.offered(endpoint):

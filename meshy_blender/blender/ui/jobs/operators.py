@@ -19,7 +19,6 @@ from bpy.props import IntProperty, StringProperty
 from ....api.errors import MeshyError, TaskNotFoundError
 from ....api.tasks import Task, TaskKind, TaskStatus
 from ....bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
-from ....jobs import plans
 from ....jobs.model import Job, JobState
 from ....jobs.reuse import failed_on_meshy
 from ... import session
@@ -231,6 +230,8 @@ class MESHY_OT_job_refine(SendingJobOperator):
     bl_label = "Refine"
 
     def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+        from ....jobs import plans
+
         if not can_refine(job):
             return self.refuse(f"'{job.name}' is not a finished preview")
         options = scene_props(context).refine_options()
@@ -246,6 +247,8 @@ class MESHY_OT_job_rig(SendingJobOperator):
     bl_label = "Rig"
 
     def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+        from ....jobs import plans
+
         if not can_rig(job):
             return self.refuse(f"'{job.name}' is not a finished model that can be rigged")
         height = scene_props(context).rig_height()
@@ -378,6 +381,8 @@ def browsed_task(task_id: str) -> Task | None:
 
 
 def task_title(task: Task) -> str:
+    from ....jobs import plans
+
     return plans.display_name(task.prompt, "") or f"{task.kind.label} {task.id[:8]}"
 
 
@@ -395,6 +400,8 @@ class MESHY_OT_browse_import(bpy.types.Operator):
         return ready(cls, context)
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+        from ....jobs import plans
+
         task = browsed_task(self.task_id)
         if task is None:
             self.report({"ERROR"}, "That task is not on the loaded page any more: load the page again")

@@ -23,7 +23,6 @@ import bpy
 from bpy.props import IntProperty, StringProperty
 
 from ....api.errors import MeshyError
-from ....jobs import plans
 from ....jobs.model import Job
 from ....library.entry import Entry
 from .. import model_menu, preferences
@@ -106,6 +105,8 @@ def model_source(entry: Entry) -> dict[str, Any]:
 
 def make_3d_job(entry: Entry, options: dict[str, Any]) -> Job:
     """A model from a picture entry: Image to 3D from one picture, Multi-image to 3D from a set of views."""
+    from ....jobs import plans
+
     source = task_or_files(entry, entry.picture_paths, "pictures")
     if isinstance(source, str):
         multi_view = len(entry.picture_paths) > 1
@@ -311,6 +312,8 @@ class MESHY_OT_library_rig(SendingLibraryOperator):
     bl_label = "Rig"
 
     def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+        from ....jobs import plans
+
         if not can_rig(entry):
             return self.refuse(f"'{entry.name}' is not a model that can be rigged")
         height = scene_props(context).rig_height()
@@ -340,6 +343,8 @@ class MESHY_OT_library_retexture(SendingLibraryOperator):
     bl_label = "Retexture"
 
     def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+        from ....jobs import plans
+
         if not can_retexture(entry):
             return self.refuse(f"'{entry.name}' is not a model that can be retextured")
         props = scene_props(context)

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import bpy
 from bpy.props import EnumProperty, IntProperty, PointerProperty, StringProperty
 
 from ....jobs.model import Job
 from ....library.entry import KIND_LABELS, Entry
-from ....library.store import Library
 from ... import paths, session
 from .. import pager
+
+if TYPE_CHECKING:
+    from ....library.store import Library
 
 PAGE_SIZE = 12
 ANY_KIND = "ALL"
@@ -66,6 +68,8 @@ def library() -> Library:
     folder = paths.library_dir()
     found = _own.get(folder)
     if found is None:
+        from ....library.store import Library  # read at the first draw, not at enable
+
         found = _own[folder] = Library(folder)
     return found
 

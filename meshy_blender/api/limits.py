@@ -1,0 +1,14 @@
+"""The bounds and choices of Meshy's fields, apart from their checks (plain constants).
+
+:mod:`.validation` checks requests against them; the add-on's properties read them when
+their classes are defined, at enable, and importing this module costs nothing, where
+importing the checks (and the GLB and image readers they use) would cost that start.
+"""
+
+MIN_POLYCOUNT = 100
+MAX_POLYCOUNT = 300_000
+#: Views of one object that Multi-image to 3D takes.
+MAX_IMAGES = 4
+DECIMATION_MODES = (1, 2, 3, 4)
+#: Frame rates an animation can be resampled to.
+POST_PROCESS_FPS = (24, 25, 30, 60)
