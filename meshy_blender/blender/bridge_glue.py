@@ -18,7 +18,6 @@ the clip's rate and moves its keys back (one key per frame), only when the artis
 from __future__ import annotations
 
 import collections
-import queue
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,13 +27,14 @@ import bpy
 from ..api.errors import EXIT_NETWORK, EXIT_OK, EXIT_TASK_FAILED, MeshyError
 from ..bridge.handover import FRAME_RATE_FIELD, JOB_KIND, bridge_job
 from ..bridge.messages import DEFAULT_PORT, ImportRequest, ReceivedModel
-from ..jobs.cli_events import Reporter
-from ..jobs.model import Job, JobState
 from . import paths, pump, session
-from .scene import scene_io
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the headless loop's reporter, queue and scene I/O load when it runs, not at enable
+    import queue
+
     from ..bridge.server import BridgeServer
+    from ..jobs.cli_events import Reporter
+    from ..jobs.model import Job
     from .scene import importer  # loads with the first import, not when the add-on is enabled
 
 MAX_FAILURES_KEPT = 5
@@ -147,6 +147,8 @@ def serve_bridge(
     API key needed) and shuts it down at the end. ``options`` go to :func:`start`.
     Events: ``listening`` {url, port}, ``imported`` {name, id, objects, output, notes}, ``error``.
     """
+    from ..jobs.cli_events import Reporter
+
     reporter = reporter or Reporter(json_mode=False)
     own_session = session.current_manager() is None
     try:
@@ -166,6 +168,8 @@ class _HeadlessBridge:
     """The loop of :func:`serve_bridge`: drive the pump, report each received model once settled."""
 
     def __init__(self, reporter: Reporter, once: bool, out_blend: Path | None) -> None:
+        import queue
+
         self.reporter = reporter
         self.once = once
         self.out_blend = out_blend
@@ -189,6 +193,8 @@ class _HeadlessBridge:
                 library_dir=paths.library_dir(),
             )
         )
+        from .scene import scene_io
+
         if self.out_blend is not None:
             scene_io.open_scene(self.out_blend)
         server = start(port, on_import=self.received, on_error=self.failed, **options)
@@ -219,6 +225,9 @@ class _HeadlessBridge:
 
     def _settle(self, job: Job | None) -> int | None:
         """Report a received job once the pump has imported it (or failed to); its exit code."""
+        from ..jobs.model import JobState
+        from .scene import scene_io
+
         if job is None or not job.state.is_final:
             return None
         self.pending.discard(job.id)
