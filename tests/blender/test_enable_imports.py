@@ -1,7 +1,8 @@
 """Enabling the add-on costs Blender's start no HTTP library: the client is built on first use,
 the bridge's HTTP server is imported when a bridge starts. Nor the add-on's own heavy modules
 that only a run needs: the ``meshy`` command's parser and specs (registered, loaded when it
-runs), the API client, its HTTP layer and the progress stream's parser.
+runs), the API client, its HTTP layer and the progress stream's parser, the job manager and
+what the sidebar reads only when it draws or a button runs (see ``DEFERRED``).
 
 Checked in a fresh Blender process (the pip ``bpy`` module), so that ``sys.modules`` holds
 only what that start imported: the add-on is enabled as an extension exactly as
@@ -21,8 +22,16 @@ from sandbox_control import PAID_KEY, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_LIBRARIES = ("requests", "urllib3", "charset_normalizer", "certifi", "idna", "http.server")
-#: Our modules a start must not load (matched at the end of the extension's module names).
-DEFERRED = ("api.client", "api.http", "api.sse", "blender.cli.command", "meshy_blender.cli_args", "jobs.specs")
+#: Our modules a start must not load (matched at the end of the extension's module names): the
+#: HTTP client and the command, and what only a job, a draw or a button needs (the job manager,
+#: runner, store and plans, the checks, prices and model catalogue, the library's store, the
+#: scene's importer and exporter, the bridge's server): the sidebar imports them where it uses them.
+DEFERRED = (
+    "api.client", "api.http", "api.sse", "blender.cli.command", "meshy_blender.cli_args", "jobs.specs",
+    "jobs.manager", "jobs.runner", "jobs.store", "jobs.plans", "api.validation", "api.costs", "api.catalogue",
+    "api.glb_safety", "api.animations", "library.store", "library.recorder", "scene.importer", "scene.exporter",
+    "scene.scene_io", "bridge.server",
+)  # fmt: skip
 
 _START = """
 import json, os, sys
