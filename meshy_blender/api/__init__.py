@@ -8,8 +8,9 @@ add-on pays for no module it does not use. Everything but those two is the stand
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy_names import first_use
 
 if TYPE_CHECKING:
     from .client import DEFAULT_BASE_URL, MeshyClient
@@ -124,10 +125,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _ON_FIRST_USE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # the next look-up finds it directly
-    return value
+__getattr__ = first_use(__name__, globals(), _ON_FIRST_USE)

@@ -22,8 +22,9 @@ import the store and the recorder (and through it the job store) before a panel 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy_names import first_use
 
 if TYPE_CHECKING:
     from .entry import KIND_LABELS, MODEL, SOURCES, THUMBNAIL, Entry
@@ -40,10 +41,4 @@ _ON_FIRST_USE = {
 __all__ = ["KIND_LABELS", "MODEL", "SOURCES", "THUMBNAIL", "Entry", "Library", "record_result"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _ON_FIRST_USE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # the next look-up finds it directly
-    return value
+__getattr__ = first_use(__name__, globals(), _ON_FIRST_USE)
