@@ -32,8 +32,10 @@ def library(meshy: AddonEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     meshy.module("blender.ui.operators").manager(bpy.context)  # the job manager keeps results there too
     shelf = meshy.module("blender.ui.library.view").library()
     assert shelf.folder == tmp_path / "library"
+    icons = meshy.module("blender.ui.icons")
+    icons.free()  # thumbnails start unloaded, whatever an earlier test in this process drew (a concept gallery)
     yield shelf
-    meshy.module("blender.ui.icons").free()
+    icons.free()
 
 
 @pytest.fixture(scope="module")
