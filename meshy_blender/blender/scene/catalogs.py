@@ -92,13 +92,15 @@ def write_catalogs(folder: Path, paths: Iterable[str]) -> Path:
     """
     wanted = sorted({parent for path in paths for parent in _with_parents(path)})
     target = folder / CATALOG_FILE
+    if _defines(read_catalogs(folder), wanted):  # the usual case after the first result: no lock, no write
+        return target
     with FileLock(folder / f".{CATALOG_FILE}.lock") as lock:
         if not lock.acquire(LOCK_WAIT_S):
             raise OSError(f"{target} stayed busy for {LOCK_WAIT_S:g} s (another Blender is writing it)")
         present = read_catalogs(folder)
-        missing = [path for path in wanted if catalog_uuid(path) not in present]
-        if not missing:
+        if _defines(present, wanted):
             return target
+        missing = [path for path in wanted if catalog_uuid(path) not in present]
         try:
             text = target.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -108,6 +110,14 @@ def write_catalogs(folder: Path, paths: Iterable[str]) -> Path:
         text += "".join(f"{catalog_uuid(path)}:{path}:{simple_name(path)}\n" for path in missing)
         _replace(target, text)
     return target
+
+
+def _defines(present: dict[str, str], wanted: Iterable[str]) -> bool:
+    """Whether catalogs ``present`` (UUID → path, as read) hold every path of ``wanted``, by UUID.
+
+    The file is replaced whole by a rename, so a read without the lock sees it whole.
+    """
+    return all(catalog_uuid(path) in present for path in wanted)
 
 
 def _with_parents(path: str) -> list[str]:
