@@ -183,26 +183,35 @@ def _add_field(parser: argparse._ActionsContainer, field: specs.Field, **extra: 
         )
 
 
-def _generation(sub: argparse._SubParsersAction, kind: str, common: argparse.ArgumentParser) -> None:
+def _task_command(
+    sub: argparse._SubParsersAction, kind: str, common: argparse.ArgumentParser, description: str, **output: str
+) -> argparse.ArgumentParser:
+    """A command that runs one Meshy task of ``kind`` into ``-o`` (``output``: its metavar and help)."""
     parser = sub.add_parser(
         kind,
         parents=[common],
         help=_DESCRIPTIONS[kind],
-        description=_DESCRIPTIONS[kind],
+        description=description,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "-o",
-        "--output",
-        required=True,
+    parser.add_argument("-o", "--output", required=True, **output)
+    _timeout(parser, DEFAULT_TIMEOUT_S)
+    _wait_for_output(parser)
+    return parser
+
+
+def _generation(sub: argparse._SubParsersAction, kind: str, common: argparse.ArgumentParser) -> None:
+    parser = _task_command(
+        sub,
+        kind,
+        common,
+        _DESCRIPTIONS[kind],
         metavar="FILE",
         help="FILE.blend: save a scene with the imported result (added to FILE if it exists); "
         "FILE.glb: save the downloaded model (a rig's clips go beside it as "
         "FILE-walking.glb and FILE-running.glb)",
     )
-    _timeout(parser, DEFAULT_TIMEOUT_S)
-    _wait_for_output(parser)
     inputs = parser.add_argument_group("input")
     fields = specs.FIELDS
     if kind == "text-to-3d":
@@ -231,23 +240,14 @@ def _generation(sub: argparse._SubParsersAction, kind: str, common: argparse.Arg
 
 def _concept(sub: argparse._SubParsersAction, kind: str, common: argparse.ArgumentParser) -> None:
     """``text-to-image`` / ``image-to-image``: concept pictures into a folder."""
-    parser = sub.add_parser(
+    parser = _task_command(
+        sub,
         kind,
-        parents=[common],
-        help=_DESCRIPTIONS[kind],
-        description=f"{_DESCRIPTIONS[kind]}\n\n{_CONCEPT_CHAIN}",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        required=True,
+        common,
+        f"{_DESCRIPTIONS[kind]}\n\n{_CONCEPT_CHAIN}",
         metavar="DIR",
         help="the folder the pictures are written to, as <name>-1.png … (made if missing)",
     )
-    _timeout(parser, DEFAULT_TIMEOUT_S)
-    _wait_for_output(parser)
     inputs = parser.add_argument_group("input")
     if kind == "image-to-image":
         inputs.add_argument("images", nargs="+", metavar="IMAGE", help="1 to 5 reference PNG/JPEG files or URLs")
