@@ -128,15 +128,24 @@ def meshes_poll(cls: type[bpy.types.Operator], context: bpy.types.Context, purpo
 
 
 def export_selection(context: bpy.types.Context, inputs: paths.JobInputs, purpose: str) -> Path:
-    from ..scene import exporter  # the glTF exporter loads when a mesh is sent, not at enable
+    """The selected meshes as ``selection.glb`` in the job's inputs; refused first over ``purpose``'s face limit."""
+    from ...api.glb_faces import MAX_UV_UNWRAP_FACES  # these load when a mesh is sent, not at enable
+    from ..scene import exporter
 
+    limits = {
+        "rig": (MAX_RIG_FACES, "Meshy rigs models of at most", "Decimate or remesh it first."),
+        "unwrap": (
+            MAX_UV_UNWRAP_FACES,
+            "Meshy's UV Unwrap takes at most",
+            "Reduce it first (Decimate modifier, or Remesh).",
+        ),
+    }
     meshes = selected_meshes(context)
-    faces = exporter.count_faces(meshes)
-    if purpose == "rig" and faces > MAX_RIG_FACES:
-        raise ValidationError(
-            f"The selection has {faces:,} faces; Meshy rigs models of at most {MAX_RIG_FACES:,}. "
-            "Decimate or remesh it first."
-        )
+    if purpose in limits:
+        most, what, remedy = limits[purpose]
+        faces = exporter.count_faces(meshes)
+        if faces > most:
+            raise ValidationError(f"The selection has {faces:,} faces; {what} {most:,}. {remedy}")
     return inputs.write("selection.glb", exporter.export_selection_glb(meshes, purpose=purpose))
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 import bpy
 from bpy.props import EnumProperty, FloatProperty, PointerProperty, StringProperty
 
-from ...api.errors import MeshyError, ValidationError
+from ...api.errors import MeshyError
 from ...api.tasks import Task, TaskKind
 from . import calls, operators, preferences
 from .panels import MeshySubPanel, layout_of, wrapped
@@ -102,20 +102,9 @@ def _source_poll(cls: type[bpy.types.Operator], context: bpy.types.Context, purp
 
 def _model(context: bpy.types.Context, inputs: Any, purpose: str) -> dict[str, Any]:
     """``{"model": exported GLB}`` or ``{"input_task_id": …}``, by the panel's source."""
-    from ..scene import exporter
-
     if tools_props(context).source == "TASK":
         return {"input_task_id": task_of_selection(context)}
-    from ...api.glb_faces import MAX_UV_UNWRAP_FACES
-
-    meshes = operators.selected_meshes(context)
-    faces = exporter.count_faces(meshes)
-    if purpose == "unwrap" and faces > MAX_UV_UNWRAP_FACES:
-        raise ValidationError(
-            f"The selection has {faces:,} faces; Meshy's UV Unwrap takes at most {MAX_UV_UNWRAP_FACES:,}. "
-            "Reduce it first (Decimate modifier, or Remesh)."
-        )
-    return {"model": inputs.write("selection.glb", exporter.export_selection_glb(meshes, purpose=purpose))}
+    return {"model": operators.export_selection(context, inputs, purpose)}
 
 
 def _name(context: bpy.types.Context, suffix: str) -> str:
