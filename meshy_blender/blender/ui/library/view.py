@@ -93,8 +93,8 @@ def thumbnail_of(entry: Entry) -> Path | None:
         return found
 
 
-_filtered: dict[tuple[int, int, str, str], tuple[Entry, ...]] = {}
-_by_id: dict[tuple[int, int], dict[str, Entry]] = {}
+_filtered: dict[tuple[Library, int, str, str], tuple[Entry, ...]] = {}
+_by_id: dict[tuple[Library, int], dict[str, Entry]] = {}
 _thumbnail_paths: dict[tuple[str, Path], Path | None] = {}  # emptied with _by_id
 
 
@@ -102,7 +102,7 @@ def matching(kind: str, search: str) -> tuple[Entry, ...]:
     """The entries of ``kind`` (ANY_KIND: all) matching ``search``, newest first; computed once per change."""
     shelf = library()
     entries = shelf.entries()
-    key = (id(shelf), shelf.version, kind, search)
+    key = (shelf, shelf.version, kind, search)  # the library itself: an id() is reused once it is freed
     found = _filtered.get(key)
     if found is None:
         wanted = "" if kind == ANY_KIND else kind
@@ -121,7 +121,7 @@ def entries_by_id() -> Mapping[str, Entry]:
     """Every entry by id, as the library listed it last (no disk read while nothing changed)."""
     shelf = library()
     entries = shelf.entries()
-    key = (id(shelf), shelf.version)
+    key = (shelf, shelf.version)
     index = _by_id.get(key)
     if index is None:
         index = {item.id: item for item in entries}
