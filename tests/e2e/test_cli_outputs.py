@@ -91,7 +91,8 @@ def test_two_identical_commands_at_once_create_one_task(cli: Cli, sandbox: Sandb
 
 
 def test_a_second_command_that_waits_takes_the_first_ones_result(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
-    sandbox.configure(task_seconds=2.0)
+    # The second must start while the first still runs: a Blender start under CI's load took longer than 2 s.
+    sandbox.configure(task_seconds=6.0)
     argv = ("text-to-3d", "--prompt", "a brass lamp", "-o", "lamp.glb", "--json", "--wait-for-output", "60")
     first = start(cli, *argv)
     wait_for_creates(sandbox, 1, first)
