@@ -63,7 +63,7 @@ def import_job(
     :func:`importer.import_glb`; ``into``: the collection that holds the result's own (by
     default the scene's "Meshy").
     """
-    from .scene import assets, importer, library_blend
+    from .scene import assets, importer, library_keep
 
     existing = importer.find_imported(job.id)
     if existing and len(existing) >= len(job.imported_objects):
@@ -94,7 +94,9 @@ def import_job(
     except (MeshyError, RuntimeError, OSError, KeyError) as error:
         manager.mark_import_failed(job, f"Import failed: {error}")
         return
-    library_blend.mark_and_keep(result, assets.entry_for(job, manager.library), manager.library)
+    entry = assets.entry_for(job, manager.library)
+    # Marked now (the open file and a batch's .blend need it); its library .blend is written when the pump idles.
+    library_keep.defer(manager.library, entry, assets.mark_result(result, entry), result.actions)
     manager.mark_imported(job, [obj.name for obj in result.objects], warning=_missing_maps(job, result))
     for listener in import_listeners:
         listener(job, result)
@@ -130,7 +132,9 @@ def tick(
     """One pump step; True when there is still work in flight.
 
     Imports ready jobs until ``budget_s`` seconds are spent, measured after each import (so
-    at least one); None imports every ready job. ``evaluate`` and ``into``: see :func:`import_job`.
+    at least one); None imports every ready job. Then, while no job is ready and time is
+    left, it writes queued library .blend files (see :mod:`.scene.library_keep`): idle
+    time, so a burst of results is imported first. ``evaluate`` and ``into``: see :func:`import_job`.
     """
     global _last_version, _last_place
     manager = session.current_manager()
@@ -152,10 +156,24 @@ def tick(
             import_job(manager, job, evaluate=evaluate, into=into)
             if budget_s is not None and time.perf_counter() - started >= budget_s:
                 break
+    _keep_while_idle(manager, None if budget_s is None else started + budget_s)
     if manager.version != _last_version:
         _last_version = manager.version
         _redraw_sidebars()
     return not manager.all_final()  # lock-free; active() would wait while a worker serializes the ledger
+
+
+def _keep_while_idle(manager: JobManager, until: float | None) -> None:
+    """Write queued library .blend files while no job waits for import, until ``until`` (perf_counter; None: all).
+
+    Checked before each write (about 10 ms), so a job that becomes ready waits for one at most.
+    """
+    from .scene import library_keep  # cheap; not at the top: its import lines are the enable's concern
+
+    while library_keep.pending() and not manager.has_ready():
+        if until is not None and time.perf_counter() >= until:
+            return
+        library_keep.write_next()
 
 
 def _redraw_sidebars() -> None:
@@ -172,9 +190,11 @@ def _redraw_sidebars() -> None:
 
 def _timer() -> float:
     try:
+        from .scene import library_keep
+
         busy = tick(FRAME_BUDGET_S)
         manager = session.current_manager()
-        backlog = manager is not None and manager.has_ready()
+        backlog = manager is not None and (manager.has_ready() or library_keep.pending() > 0)
     except Exception:  # the pump must survive anything, or results stop arriving
         log.exception("Meshy pump tick failed")
         busy, backlog = True, False
@@ -204,20 +224,27 @@ def run_until(
 
     Each tick imports every ready job, without evaluating the scene after each: nothing is
     drawn, laying out updates first, and a saved file is evaluated when it is opened.
-    Between ticks it waits for the manager's news, at most ``interval`` seconds.
+    Then, until a job is ready, it writes queued library .blend files; between ticks it
+    waits for the manager's news, at most ``interval`` seconds. Whatever is still queued
+    is written when it returns (or raises): nothing drives the pump after it.
     """
+    from .scene import library_keep
+
     deadline = time.monotonic() + timeout
-    while True:
-        manager = session.current_manager()
-        seen = manager.news if manager is not None else 0  # read before the tick: news during it wakes the wait
-        tick(None, evaluate=False, into=into)
-        if done():
-            tick(None, evaluate=False, into=into)  # one more pass so a job that just became ready is imported
-            return True
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        if manager is None:
-            time.sleep(min(interval, remaining))
-        else:
-            manager.wait_for_news(seen, min(interval, remaining))
+    try:
+        while True:
+            manager = session.current_manager()
+            seen = manager.news if manager is not None else 0  # read before the tick: news during it wakes the wait
+            tick(None, evaluate=False, into=into)
+            if done():
+                tick(None, evaluate=False, into=into)  # one more pass so a job that just became ready is imported
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if manager is None:
+                time.sleep(min(interval, remaining))
+            else:
+                manager.wait_for_news(seen, min(interval, remaining))
+    finally:
+        library_keep.flush()

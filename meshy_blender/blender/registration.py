@@ -74,6 +74,9 @@ def resume_jobs(context: bpy.types.Context) -> list[Job]:
 
 @persistent
 def on_load_pre(*_args: Any) -> None:
+    from .scene import library_keep  # cheap: bpy only
+
+    library_keep.flush()  # the library's .blend files still queued, while their data is there
     manager = session.current_manager()
     if manager is not None:
         manager.file_closing(file_identity.current(), unsaved_changes=bpy.data.is_dirty)
@@ -119,6 +122,9 @@ def register() -> None:
 
 def unregister() -> None:
     pump.stop_timer()
+    from .scene import library_keep
+
+    library_keep.flush()  # no tick will write them now
     cli.unregister_command()
     calls.shutdown(CALLS_TIMEOUT)
     from . import bridge_glue  # imported by the bridge's UI already, at the latest when a bridge started

@@ -154,17 +154,21 @@ def _bridge(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool) 
     _require_blender("bridge")
     _allow_network(module_mode)
     from .. import bridge_glue
+    from ..scene import library_keep
 
     with tempfile.TemporaryDirectory(prefix="meshy-bridge-") as downloads:
-        return bridge_glue.serve_bridge(
-            args.port,
-            args.once,
-            out_path,
-            reporter=reporter,
-            timeout=args.timeout,
-            download_dir=Path(downloads),
-            allow_loopback_downloads=args.allow_loopback_downloads,
-        )
+        try:
+            return bridge_glue.serve_bridge(
+                args.port,
+                args.once,
+                out_path,
+                reporter=reporter,
+                timeout=args.timeout,
+                download_dir=Path(downloads),
+                allow_loopback_downloads=args.allow_loopback_downloads,
+            )
+        finally:
+            library_keep.flush()  # the received models' library .blend files the serving loop had no idle time for
 
 
 def _dispatch(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool) -> int:

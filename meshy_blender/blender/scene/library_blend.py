@@ -10,6 +10,10 @@ file. The library folder's ``blender_assets.cats.txt`` gets the catalog, so the 
 registered under Preferences › File Paths › Asset Libraries shows every result by
 kind, and each entry's folder gets one too (copied elsewhere, it is a library on its
 own). A result that is never imported has no .blend yet; its GLB stays in the library.
+
+The pump does not write during an import: it marks the result and queues the write
+for when it is idle (:mod:`.library_keep`, which calls :func:`keep`); a single import
+on request (the library's Import, its command) marks and keeps at once.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ def blend_path(entry: Entry) -> Path:
 def mark_and_keep(result: ImportResult, entry: Entry, library: Library | None) -> bpy.types.ID:
     """After an import of ``entry``'s result: mark it as an asset, and write its .blend into ``library``; the asset.
 
-    Every import path calls this (the pump, the library's Import, its command).
+    For one import asked for (the library's Import, its command); the pump queues the
+    write instead (:func:`.library_keep.defer`).
     """
     asset = mark_result(result, entry)
     keep(library, entry, asset, result.actions)
