@@ -16,7 +16,7 @@ from .api.validation import CONVERT_FORMATS
 from .bridge.messages import DEFAULT_PORT as DEFAULT_BRIDGE_PORT
 from .bridge.policy import ASSET_DOMAIN, MESHY_WEB_ORIGINS
 from .jobs import specs
-from .library.entry import KIND_LABELS
+from .library.kinds import KIND_LABELS
 
 DEFAULT_TIMEOUT_S = 3600.0
 DEFAULT_BATCH_TIMEOUT_S = 6 * 3600.0

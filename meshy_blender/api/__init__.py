@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from .glb_safety import check_glb, is_valid_glb
     from .http import RetryPolicy, should_retry
     from .sse import SSEEvent, SSEParser
-    from .tasks import Task, TaskError, TaskKind, TaskStatus, parse_task
+    from .task_kinds import TaskKind, TaskStatus
+    from .tasks import Task, TaskError, parse_task
     from .validation import image_to_data_uri, validate
 
 #: Each name and the module it is loaded from, on first use.
@@ -55,8 +56,8 @@ _ON_FIRST_USE = {
     "SSEParser": "sse",
     "Task": "tasks",
     "TaskError": "tasks",
-    "TaskKind": "tasks",
-    "TaskStatus": "tasks",
+    "TaskKind": "task_kinds",
+    "TaskStatus": "task_kinds",
     "parse_task": "tasks",
     "image_to_data_uri": "validation",
     "validate": "validation",

@@ -22,15 +22,10 @@ import zlib
 from pathlib import Path
 
 from .errors import DownloadError
+from .limits import ASPECT_RATIOS, GPT_IMAGE_RATIOS, MODELS_ENDPOINT
 
-#: The catalogue's endpoint that lists the image models (both image endpoints offer the same).
-MODELS_ENDPOINT = "text-to-image"
-ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4")
-#: Ratios only the GPT Image models draw.
-GPT_IMAGE_RATIOS = ("3:2", "2:3")
 GPT_IMAGE_PREFIX = "gpt-image"
 IMAGE_POSE_MODES = ("a-pose", "t-pose", "")
-MAX_REFERENCE_IMAGES = 5
 MULTI_VIEW_COUNT = 4
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -12,3 +12,10 @@ MAX_IMAGES = 4
 DECIMATION_MODES = (1, 2, 3, 4)
 #: Frame rates an animation can be resampled to.
 POST_PROCESS_FPS = (24, 25, 30, 60)
+#: The catalogue's endpoint that lists the image models (both image endpoints offer the same).
+MODELS_ENDPOINT = "text-to-image"
+#: Concept pictures' ratios, and those only the GPT Image models draw.
+ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4")
+GPT_IMAGE_RATIOS = ("3:2", "2:3")
+#: Pictures Image to image takes.
+MAX_REFERENCE_IMAGES = 5

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import catalogue, glb_faces
+from . import catalogue, glb_faces, limits
 from . import images as concept
 from .costs import endpoint_of
 from .errors import ValidationError
@@ -479,12 +479,12 @@ _SCHEMAS: dict[TaskKind, dict[str, Check]] = {
     TaskKind.MULTI_IMAGE_TO_3D: {**_IMAGE_OPTIONS, "image_urls": _images, "input_task_id": _task_id},
     TaskKind.TEXT_TO_IMAGE: {
         **_CONCEPT,
-        "aspect_ratio": _choice(concept.ASPECT_RATIOS + concept.GPT_IMAGE_RATIOS),
+        "aspect_ratio": _choice(limits.ASPECT_RATIOS + limits.GPT_IMAGE_RATIOS),
         "pose_mode": _choice(concept.IMAGE_POSE_MODES),
     },
     TaskKind.IMAGE_TO_IMAGE: {
         **_CONCEPT,
-        "reference_image_urls": _image_list(concept.MAX_REFERENCE_IMAGES, "Image to image takes"),
+        "reference_image_urls": _image_list(limits.MAX_REFERENCE_IMAGES, "Image to image takes"),
     },
     TaskKind.RIGGING: {
         "input_task_id": _task_id,
@@ -574,7 +574,7 @@ def _concept_rules(kind: TaskKind, body: Mapping[str, Any]) -> None:
         _require(
             body,
             "reference_image_urls",
-            f"Image to image needs 'reference_image_urls': 1 to {concept.MAX_REFERENCE_IMAGES} images.",
+            f"Image to image needs 'reference_image_urls': 1 to {limits.MAX_REFERENCE_IMAGES} images.",
         )
     ratio = body.get("aspect_ratio")
     if ratio is None:
@@ -586,7 +586,7 @@ def _concept_rules(kind: TaskKind, body: Mapping[str, Any]) -> None:
     if not concept.draws_ratio(body["ai_model"], ratio):
         raise _fail(
             f"'aspect_ratio' {ratio!r} is drawn only by the GPT Image models; {body['ai_model']!r} draws "
-            f"{', '.join(concept.ASPECT_RATIOS)}.",
+            f"{', '.join(limits.ASPECT_RATIOS)}.",
             "aspect_ratio",
         )
 

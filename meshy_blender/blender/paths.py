@@ -8,14 +8,9 @@ package directly falls back to Blender's user data directory, or the temporary f
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import uuid
 from pathlib import Path
 
 import bpy
-
-from ..jobs.model import Job
 
 #: The add-on's package: ``meshy_blender`` or, as an extension, ``bl_ext.<repo>.meshy_blender``.
 PACKAGE = (__package__ or "meshy_blender").rsplit(".", 1)[0]
@@ -38,7 +33,7 @@ def user_dir(sub: str = "", *, create: bool = True) -> Path:
         found = bpy.utils.extension_path_user(PACKAGE, path=sub, create=create)
         if found:
             return Path(found)
-    base = bpy.utils.user_resource("DATAFILES", path="meshy_blender") or str(Path(tempfile.gettempdir(), "meshy"))
+    base = bpy.utils.user_resource("DATAFILES", path="meshy_blender") or str(Path(_temporary_dir(), "meshy"))
     path = Path(base, sub) if sub else Path(base)
     if create:
         path.mkdir(parents=True, exist_ok=True)
@@ -90,34 +85,7 @@ def credentials_path() -> Path:
     return user_dir(create=False) / CREDENTIALS_NAME
 
 
-class JobInputs:
-    """A job's folder for inputs made in Blender (exported selection, saved images), created on first use.
+def _temporary_dir() -> str:
+    import tempfile  # only when Blender gives no user folder (rare): not at enable
 
-    The manager downloads a job's results into ``download_dir / job.id``: inputs written
-    here end up next to the results they produced once :meth:`claim` gives the job this
-    folder's id. :meth:`discard` removes the folder when the request was refused.
-    """
-
-    def __init__(self, download_dir: Path) -> None:
-        self.job_id = uuid.uuid4().hex[:12]
-        self.folder = download_dir / self.job_id
-        self.used = False
-
-    def path(self, name: str) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.used = True
-        return self.folder / name
-
-    def write(self, name: str, data: bytes) -> Path:
-        target = self.path(name)
-        target.write_bytes(data)
-        return target
-
-    def claim(self, job: Job) -> Job:
-        if self.used:
-            job.id = self.job_id
-        return job
-
-    def discard(self) -> None:
-        if self.used:
-            shutil.rmtree(self.folder, ignore_errors=True)
+    return tempfile.gettempdir()

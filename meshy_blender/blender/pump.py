@@ -15,7 +15,6 @@ code path, two drivers.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING
 import bpy
 
 from ..api.errors import MeshyError
+from ..logs import logger
 from . import session
 from .scene import file_identity
 
@@ -31,8 +31,6 @@ if TYPE_CHECKING:  # the job layer and the importer load with the first manager,
     from ..jobs.manager import JobManager
     from ..jobs.model import FileRef, Job
     from .scene import importer, placement
-
-log = logging.getLogger(__name__)
 
 ACTIVE_INTERVAL = 0.1
 IDLE_INTERVAL = 0.5
@@ -109,7 +107,7 @@ def _missing_maps(job: Job, result: importer.ImportResult) -> str:
     missing = result.materials.missing(pbr=True)
     if not missing:
         return ""
-    log.warning("Meshy job %s: PBR maps missing from the imported model: %s", job.name, ", ".join(missing))
+    logger(__name__).warning("Meshy job %s: PBR maps missing from the imported model: %s", job.name, ", ".join(missing))
     return f"PBR maps missing: {', '.join(missing)}"
 
 
@@ -196,7 +194,7 @@ def _timer() -> float:
         manager = session.current_manager()
         backlog = manager is not None and (manager.has_ready() or library_keep.pending() > 0)
     except Exception:  # the pump must survive anything, or results stop arriving
-        log.exception("Meshy pump tick failed")
+        logger(__name__).exception("Meshy pump tick failed")
         busy, backlog = True, False
     if backlog:
         return BACKLOG_INTERVAL

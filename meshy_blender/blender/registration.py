@@ -127,9 +127,7 @@ def unregister() -> None:
     library_keep.flush()  # no tick will write them now
     cli.unregister_command()
     calls.shutdown(CALLS_TIMEOUT)
-    from . import bridge_glue  # imported by the bridge's UI already, at the latest when a bridge started
-
-    bridge_glue.stop()
+    bridge_ui.stop()
     session.shutdown(SHUTDOWN_TIMEOUT)
     pump.import_listeners.clear()  # e.g. the bridge's, added when it handed a model over: no job is left to import
     for handlers, handler in HANDLERS:

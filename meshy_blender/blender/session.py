@@ -14,54 +14,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..api.errors import AuthenticationError, OfflineError
+from ..lazy_names import first_use
 
 if TYPE_CHECKING:
     from ..api.client import MeshyClient
     from ..jobs.manager import JobManager
-    from ..jobs.runner import RunSettings
     from ..library import Library
+    from .config import Config
 
 DEFAULT_BASE_URL = "https://api.meshy.ai"
 
-
-def _default_keep_finished() -> int | None:
-    from ..jobs.manager import MAX_FINISHED_KEPT
-
-    return MAX_FINISHED_KEPT
-
-
-def _default_settings() -> RunSettings:
-    from ..jobs.runner import RunSettings
-
-    return RunSettings()
-
-
-@dataclass(frozen=True)
-class Config:
-    api_key: str = field(repr=False)
-    base_url: str = DEFAULT_BASE_URL
-    download_dir: Path = Path()
-    #: The job store's folder (None: jobs are kept in memory only), and a 0.1 ledger file to take jobs from.
-    jobs_dir: Path | None = None
-    legacy_ledger: Path | None = None
-    #: The artist's library every finished result is kept in (None: not kept), and what to call their source.
-    library_dir: Path | None = None
-    library_source: str = "sidebar"
-    concurrency: int = 10
-    #: Place imported models at the 3D cursor (else at the world origin).
-    place_at_cursor: bool = True
-    #: How an import is placed there ("CURSOR", "GROUND", "PROXY") and its height in metres (0: as made); see
-    #: ``scene/placement.py``.
-    placement: str = "CURSOR"
-    target_height: float = 0.0
-    #: Finished jobs the ledger keeps (None: every one).
-    keep_finished: int | None = field(default_factory=_default_keep_finished)
-    settings: RunSettings = field(default_factory=_default_settings)
+#: ``session.Config`` is loaded from :mod:`.config` on first use (its dataclass is not needed at enable).
+__getattr__ = first_use(__package__ or "", globals(), {"Config": "config"})
 
 
 def key_from_environment() -> str:

@@ -8,11 +8,13 @@ app's ``frameRate`` is kept in that stage's body (:data:`FRAME_RATE_FIELD`) for 
 
 from __future__ import annotations
 
-from ..api.tasks import TaskKind
+from ..api.task_kinds import TaskKind
 from ..jobs.model import Job, JobState, Stage
+from . import JOB_KIND
 from .messages import ReceivedModel
 
-JOB_KIND = "bridge"
+__all__ = ["DEFAULT_MESSAGE", "FRAME_RATE_FIELD", "JOB_KIND", "bridge_job"]
+
 DEFAULT_MESSAGE = "Received from the Meshy web app"
 FRAME_RATE_FIELD = "frameRate"
 

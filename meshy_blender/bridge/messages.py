@@ -7,11 +7,12 @@ server: it is imported when the bridge starts.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_PORT = 5324
+from . import DEFAULT_PORT
+
+__all__ = ["DEFAULT_PORT", "ImportRequest", "ReceivedModel", "addon_version"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class ReceivedModel:
 def addon_version() -> str:
     """The add-on's version from ``blender_manifest.toml`` (in the extension, or beside the package in a
     checkout), else from the installed distribution's metadata (``pip install``; the versions agree)."""
+    import tomllib  # not at enable: the version is asked for by the bridge's answers and a diagnostics report
+
     package = Path(__file__).resolve().parent.parent
     for folder in (package, package.parent):
         try:

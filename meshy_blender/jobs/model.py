@@ -7,50 +7,16 @@ restart. Stage bodies hold what the user asked for with *local paths*, never dat
 
 from __future__ import annotations
 
-import enum
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..api.tasks import IMAGE_KINDS, TaskKind
+from ..api.task_kinds import IMAGE_KINDS, TaskKind
+from .states import JobState
 
-
-class JobState(enum.StrEnum):
-    QUEUED = "queued"  # waiting for a worker thread
-    WAITING_FOR_SLOT = "waiting_for_slot"  # the Meshy account's task queue is full
-    SUBMITTING = "submitting"
-    RUNNING = "running"  # a Meshy task is pending or in progress
-    DOWNLOADING = "downloading"
-    READY = "ready"  # files downloaded, waiting for the main thread to import them
-    IMPORTED = "imported"
-    DONE = "done"  # finished without import (headless `-o file.glb`)
-    FAILED = "failed"
-    CANCELED = "canceled"
-
-    @property
-    def is_final(self) -> bool:
-        return self in _FINAL_STATES  # a set: the sidebar asks for every job at every draw
-
-    @property
-    def label(self) -> str:
-        return _STATE_LABELS[self]
-
-
-_FINAL_STATES = frozenset((JobState.IMPORTED, JobState.DONE, JobState.FAILED, JobState.CANCELED))
-_STATE_LABELS = {
-    JobState.QUEUED: "Queued",
-    JobState.WAITING_FOR_SLOT: "Waiting for a free Meshy slot",
-    JobState.SUBMITTING: "Submitting",
-    JobState.RUNNING: "Generating",
-    JobState.DOWNLOADING: "Downloading",
-    JobState.READY: "Importing",
-    JobState.IMPORTED: "Imported",
-    JobState.DONE: "Done",
-    JobState.FAILED: "Failed",
-    JobState.CANCELED: "Canceled",
-}
+__all__ = ["FileRef", "Job", "JobState", "Stage"]
 
 
 @dataclass

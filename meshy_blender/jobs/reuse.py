@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .model import Job, JobState
+from .states import JobState
 
 if TYPE_CHECKING:  # the manager is only a parameter here: the sidebar's Retry check loads no manager
     from .manager import JobManager
+    from .model import Job
 
 _SUCCESS = (JobState.DONE, JobState.IMPORTED)
 _MESHY_FAILED = ("FAILED", "CANCELED", "EXPIRED")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..api import catalogue
+from ..api import catalogue, limits
 from ..api import images as concept
 from ..api import validation as v
 from ..api.errors import ValidationError
@@ -113,7 +113,7 @@ _FIELDS = (
         "aspect_ratio",
         str,
         "shape of the pictures (3:2 and 2:3: GPT Image models only)",
-        concept.ASPECT_RATIOS + concept.GPT_IMAGE_RATIOS,
+        limits.ASPECT_RATIOS + limits.GPT_IMAGE_RATIOS,
     ),
 )
 FIELDS: dict[str, Field] = {field.name: field for field in _FIELDS}

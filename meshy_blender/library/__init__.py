@@ -27,13 +27,15 @@ from typing import TYPE_CHECKING
 from ..lazy_names import first_use
 
 if TYPE_CHECKING:
-    from .entry import KIND_LABELS, MODEL, SOURCES, THUMBNAIL, Entry
+    from .entry import MODEL, THUMBNAIL, Entry
+    from .kinds import KIND_LABELS, SOURCES
     from .recorder import record_result
     from .store import Library
 
 #: Each name and the module it is loaded from, on first use.
 _ON_FIRST_USE = {
-    **dict.fromkeys(("KIND_LABELS", "MODEL", "SOURCES", "THUMBNAIL", "Entry"), "entry"),
+    **dict.fromkeys(("MODEL", "THUMBNAIL", "Entry"), "entry"),
+    **dict.fromkeys(("KIND_LABELS", "SOURCES"), "kinds"),
     "record_result": "recorder",
     "Library": "store",
 }

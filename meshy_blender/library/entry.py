@@ -15,27 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Where a result came from.
-SOURCES = ("sidebar", "command", "batch", "bridge", "task-browser")
-
-#: Entry kinds (the final task's kind, as the command spells it) and their labels.
-KIND_LABELS = {
-    "text-to-3d": "Text to 3D",
-    "image-to-3d": "Image to 3D",
-    "multi-image-to-3d": "Multi-image to 3D",
-    "rigging": "Rigged",
-    "animation": "Animated",
-    "retexture": "Retextured",
-    "remesh": "Remeshed",
-    "uv-unwrap": "UV unwrapped",
-    "resize": "Resized",
-    "convert": "Converted",
-    "bridge": "From the web app",
-    "text-to-image": "Text to image",
-    "image-to-image": "Image to image",
-}
-#: Kinds whose result is concept pictures (roles ``picture-1``…), not a model.
-PICTURE_KINDS = ("text-to-image", "image-to-image")
+from .kinds import KIND_LABELS, PICTURE_KINDS
 
 #: Roles of :attr:`Entry.files`: the model, a rig's clips (``walking``, ``running``), the thumbnail;
 #: a picture entry has its pictures (:data:`PICTURE`) and the first again as thumbnail.

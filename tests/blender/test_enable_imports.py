@@ -25,12 +25,16 @@ HTTP_LIBRARIES = ("requests", "urllib3", "charset_normalizer", "certifi", "idna"
 #: Our modules a start must not load (matched at the end of the extension's module names): the
 #: HTTP client and the command, and what only a job, a draw or a button needs (the job manager,
 #: runner, store and plans, the checks, prices and model catalogue, the library's store, the
-#: scene's importer and exporter, the bridge's server): the sidebar imports them where it uses them.
+#: scene's importer and exporter, the bridge's server), nor the job model, the task records, the library's
+#: entries, the bridge's messages and glue, the session's Config, the key's file or the pager (dataclasses
+#: and their imports: what a job, a draw or a button needs): the sidebar imports them where it uses them.
 DEFERRED = (
     "api.client", "api.http", "api.sse", "blender.cli.command", "meshy_blender.cli_args", "jobs.specs",
     "jobs.manager", "jobs.runner", "jobs.store", "jobs.plans", "api.validation", "api.costs", "api.catalogue",
     "api.glb_safety", "api.animations", "library.store", "library.recorder", "scene.importer", "scene.exporter",
-    "scene.scene_io", "bridge.server",
+    "scene.scene_io", "bridge.server", "jobs.model", "api.tasks", "library.entry", "bridge.messages",
+    "bridge.handover", "blender.bridge_glue", "blender.config", "blender.credentials", "blender.job_inputs",
+    "ui.pager",
 )  # fmt: skip
 
 _START = """

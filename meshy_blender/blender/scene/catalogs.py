@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ...jobs.locks import FileLock
-from ...library.entry import KIND_LABELS, PICTURE_KINDS
+from ...library.kinds import KIND_LABELS, PICTURE_KINDS
 
 CATALOG_FILE = "blender_assets.cats.txt"
 ROOT = "Meshy"

@@ -9,23 +9,28 @@ the startup file must not inherit an id saved into that startup file: :func:`for
 
 from __future__ import annotations
 
-import uuid
+from typing import TYPE_CHECKING
 
 import bpy
 
-from ...jobs.model import FileRef
+if TYPE_CHECKING:  # the job model loads with the first job, not at enable (the pump imports this module)
+    from ...jobs.model import FileRef
 
 FILE_ID_PROP = "meshy_file_id"
 
 
 def current() -> FileRef:
     """The open file (cheap: the pump asks on every tick)."""
+    from ...jobs.model import FileRef
+
     return FileRef(bpy.data.filepath, _stored_id())
 
 
 def ensure() -> FileRef:
     """The open file, given an id first if it has none (main thread, when a job is asked for)."""
     if not _stored_id():
+        import uuid
+
         file_id = uuid.uuid4().hex[:12]
         for scene in bpy.data.scenes:
             scene[FILE_ID_PROP] = file_id

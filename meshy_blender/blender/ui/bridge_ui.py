@@ -8,13 +8,13 @@ it and online access is on; it never starts the bridge offline.
 
 from __future__ import annotations
 
-import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 import bpy
 
 from ...api.errors import MeshyError
-from .. import bridge_glue
+from ...logs import logger
 from . import operators, preferences
 from .panels import MeshySubPanel, layout_of, wrapped
 
@@ -23,13 +23,26 @@ if TYPE_CHECKING:
 
     from ...bridge.server import BridgeServer
 
-log = logging.getLogger(__name__)
-
 #: Extra options for :func:`bridge_glue.start` (tests only: ``allow_loopback_downloads``). Empty in use.
 start_options: dict[str, Any] = {}
 
 #: Why the last start failed, for the panel ("" after a successful start or a stop).
 _start_error = ""
+#: The bridge's glue (its server, the hand-over to the pump, the job layer) is imported by the
+#: first start, not at enable: until then no bridge runs and none failed.
+_GLUE = f"{__package__.rsplit('.', 1)[0]}.bridge_glue"
+
+
+def running() -> BridgeServer | None:
+    """The bridge listening now, if any."""
+    glue = sys.modules.get(_GLUE)
+    return None if glue is None else glue.running()
+
+
+def failures() -> list[str]:
+    """What went wrong with the last models the bridge received (newest last)."""
+    glue = sys.modules.get(_GLUE)
+    return [] if glue is None else glue.failures()
 
 
 def start(context: bpy.types.Context) -> BridgeServer:
@@ -38,6 +51,8 @@ def start(context: bpy.types.Context) -> BridgeServer:
     port = preferences.get(context).bridge_port
     try:
         operators.manager(context)  # received models are imported as jobs of this manager
+        from .. import bridge_glue
+
         server = bridge_glue.start(port=port, **start_options)
     except MeshyError as error:
         _start_error = str(error)
@@ -49,7 +64,9 @@ def start(context: bpy.types.Context) -> BridgeServer:
 def stop() -> None:
     global _start_error
     _start_error = ""
-    bridge_glue.stop()
+    glue = sys.modules.get(_GLUE)
+    if glue is not None:
+        glue.stop()
 
 
 def autostart(context: bpy.types.Context) -> None:
@@ -61,7 +78,7 @@ def autostart(context: bpy.types.Context) -> None:
     try:
         start(context)
     except MeshyError as error:
-        log.warning("Meshy Bridge did not start: %s", error)
+        logger(__name__).warning("Meshy Bridge did not start: %s", error)
 
 
 class MESHY_OT_bridge_toggle(bpy.types.Operator):
@@ -73,19 +90,19 @@ class MESHY_OT_bridge_toggle(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if bridge_glue.running() is None and not bpy.app.online_access:
+        if running() is None and not bpy.app.online_access:
             cls.poll_message_set("Online access is off: enable it in Preferences > System > Network")
             return False
         return True
 
     @classmethod
     def description(cls, context: bpy.types.Context, properties: Any) -> str:
-        if bridge_glue.running() is not None:
+        if running() is not None:
             return "Stop the Meshy Bridge: the web app can no longer send models to this Blender"
         return "Start the Meshy Bridge so that Send to Blender in the Meshy web app imports models here"
 
     def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
-        if bridge_glue.running() is not None:
+        if running() is not None:
             stop()
             self.report({"INFO"}, "Meshy Bridge stopped")
             return {"FINISHED"}
@@ -107,7 +124,7 @@ class MESHY_PT_bridge(MeshySubPanel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = layout_of(self)
-        server = bridge_glue.running()
+        server = running()
         if server is not None:
             layout.label(text=f"Listening on {server.url}", icon="LINKED")
             layout.label(text="Use Send to Blender in the Meshy web app.")
@@ -122,7 +139,7 @@ class MESHY_PT_bridge(MeshySubPanel):
                 col = layout.column()
                 col.alert = True
                 wrapped(col, _start_error, icon="ERROR")
-        failed = bridge_glue.failures()
+        failed = failures()
         if failed:
             col = layout.column()
             col.label(text="Recent failures:")

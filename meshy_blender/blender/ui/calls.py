@@ -7,7 +7,6 @@ callers wait with :func:`wait`). Jobs go through the JobManager; this is for the
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,8 +15,7 @@ from typing import Any
 import bpy
 
 from ...api.errors import MeshyError
-
-log = logging.getLogger(__name__)
+from ...logs import logger
 
 WATCH_INTERVAL = 0.2
 
@@ -76,7 +74,7 @@ def _run(call: Call, work: Callable[[], Any]) -> None:
     except MeshyError as error:
         call.error = str(error)
     except Exception as error:  # a bug must not vanish on a thread nobody watches
-        log.exception("Meshy call %s failed unexpectedly", call.name)
+        logger(__name__).exception("Meshy call %s failed unexpectedly", call.name)
         call.error = f"Unexpected error: {type(error).__name__}: {error}"
     finally:
         call.running = False

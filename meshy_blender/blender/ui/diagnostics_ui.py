@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 
-from ...bridge.messages import addon_version
-from .. import bridge_glue, paths, session
-from . import preferences
+from .. import paths, session
+from . import bridge_ui, preferences
 
 if TYPE_CHECKING:  # the job layer loads when the report is asked for, not at enable
     from bpy.stub_internal.rna_enums import OperatorReturnItems
@@ -38,7 +37,7 @@ def key_source(context: bpy.types.Context) -> tuple[str, int]:
 
 
 def bridge_state(prefs: preferences.MeshyPreferences) -> str:
-    server = bridge_glue.running()
+    server = bridge_ui.running()
     if server is not None:
         return f"running on {server.url}"
     autostart = "on" if prefs.bridge_autostart else "off"
@@ -57,6 +56,7 @@ def known_jobs() -> list[Job]:
 
 def collect(context: bpy.types.Context) -> dict[str, Any]:
     """The facts for :func:`diagnostics.build_report` (see there for the keys)."""
+    from ...bridge import messages
     from ...jobs import diagnostics
 
     prefs = preferences.get(context)
@@ -66,7 +66,7 @@ def collect(context: bpy.types.Context) -> dict[str, Any]:
     return {
         "created": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "blender": bpy.app.version_string,
-        "addon": addon_version(),
+        "addon": messages.addon_version(),
         "python": sys.version.split()[0],
         "os": platform.platform(),
         "online_access": bpy.app.online_access,
@@ -78,7 +78,7 @@ def collect(context: bpy.types.Context) -> dict[str, Any]:
         "concurrency": prefs.concurrency,
         "use_sse": prefs.use_sse,
         "bridge": bridge_state(prefs),
-        "bridge_failures": bridge_glue.failures(),
+        "bridge_failures": bridge_ui.failures(),
         "errors": diagnostics.recent_errors(known_jobs()),
     }
 

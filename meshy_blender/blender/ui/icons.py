@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...jobs.model import JobState
+from ...jobs.states import JobState
 
 if TYPE_CHECKING:
     from bpy.utils.previews import ImagePreviewCollection

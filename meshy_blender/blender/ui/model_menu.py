@@ -10,7 +10,6 @@ saved choice survives a catalogue that lists models in another order.
 from __future__ import annotations
 
 import datetime
-import zlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the catalogue is read when a menu is first drawn, not at enable
@@ -42,6 +41,8 @@ def number(model_id: str) -> int:
 
     if model_id == catalogue.LATEST:
         return 0
+    import zlib  # a C module: loaded when the menu is first drawn, not at enable
+
     return zlib.crc32(model_id.encode()) % 0x7FFFFFFE + 1
 
 

@@ -19,8 +19,8 @@ import bpy
 import numpy
 
 from ...api.errors import MeshyError, ValidationError
-from ...api.tasks import TaskKind
-from .. import paths, session
+from ...api.task_kinds import TaskKind
+from .. import session
 from ..scene import file_identity
 from . import calls, model_menu, preferences
 from .animate import actions as actions_library
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ...api.client import MeshyClient
     from ...jobs.manager import JobManager  # loads with the first manager, not at enable
     from ...jobs.model import Job
+    from ..job_inputs import JobInputs
 
 #: Meshy refuses rigging models with more faces than this (remesh first).
 MAX_RIG_FACES = 300_000
@@ -104,9 +105,11 @@ def start_call(
 
 
 @contextmanager
-def job_inputs(context: bpy.types.Context) -> Iterator[paths.JobInputs]:
+def job_inputs(context: bpy.types.Context) -> Iterator[JobInputs]:
     """A folder for the inputs a job needs written, removed again when the request is refused."""
-    inputs = paths.JobInputs(preferences.download_dir(context))
+    from ..job_inputs import JobInputs
+
+    inputs = JobInputs(preferences.download_dir(context))
     try:
         yield inputs
     except BaseException:
@@ -127,7 +130,7 @@ def meshes_poll(cls: type[bpy.types.Operator], context: bpy.types.Context, purpo
     return True
 
 
-def export_selection(context: bpy.types.Context, inputs: paths.JobInputs, purpose: str) -> Path:
+def export_selection(context: bpy.types.Context, inputs: JobInputs, purpose: str) -> Path:
     """The selected meshes as ``selection.glb`` in the job's inputs; refused first over ``purpose``'s face limit."""
     from ...api.glb_faces import MAX_UV_UNWRAP_FACES  # these load when a mesh is sent, not at enable
     from ..scene import exporter
@@ -199,7 +202,7 @@ def file_of(image: bpy.types.Image) -> Path | None:
     return None
 
 
-def image_sources(items: list[MeshyImageInput], inputs: paths.JobInputs) -> list[str]:
+def image_sources(items: list[MeshyImageInput], inputs: JobInputs) -> list[str]:
     """A local PNG/JPEG path per image input; Blender images not on disk as such are saved first.
 
     Every image to save is checked before the first is: a refusal costs no encoding.

@@ -12,16 +12,16 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import bpy
 
-from ...api.tasks import TaskKind, TaskStatus
-from ...bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
-from ...jobs.model import FileRef, Job, JobState
+from ...api.task_kinds import TaskKind, TaskStatus
+from ...bridge import JOB_KIND as BRIDGE_JOB_KIND
+from ...jobs.states import JobState
 from .. import session
 from ..scene import file_identity
-from . import calls, generation_ui, icons, pager, preferences
+from . import calls, generation_ui, icons, preferences
 from .animate import actions as actions_library
 from .jobs import view as jobs_view
 from .jobs.operators import (
@@ -246,7 +246,9 @@ class MESHY_PT_jobs(MeshySubPanel):
             thumbnail = library_view.job_thumbnail(job, kept)
             draw_job(layout.box(), job, elsewhere=elsewhere, here=here, thumbnail=thumbnail)
         if page.count > 1:
-            pager.draw_pager(layout.row(align=True), page, "meshy.jobs_page", "jobs")
+            from .pager import draw_pager  # a draw helper: loaded with the first page drawn
+
+            draw_pager(layout.row(align=True), page, "meshy.jobs_page", "jobs")
 
 
 def draw_job(
@@ -406,3 +408,6 @@ CLASSES = (
     MESHY_PT_browser,
     MESHY_PT_account,
 )
+
+if TYPE_CHECKING:
+    from ...jobs.model import FileRef, Job

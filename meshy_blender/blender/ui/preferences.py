@@ -1,5 +1,8 @@
 # mypy: disable-error-code="valid-type"
 # (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
+# No `from __future__ import annotations` here: Blender reads a class's annotations with
+# typing.get_type_hints when it registers, which compiles and runs each string again at every
+# start (~4 ms for these modules); written as code, they are compiled once into the byte code.
 """Add-on preferences: the API key, where Meshy lives, where results go, how many run at once.
 
 ``config(context)`` turns them into the one ``session.Config`` every part of the add-on uses.
@@ -13,8 +16,6 @@ variable is used. A key that older versions left in the preferences is moved to 
 file when the add-on starts (:func:`move_key_out_of_preferences`).
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,20 +23,22 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from ...api.errors import MeshyError, OfflineError
-from ...api.urls import require_secure_url
-from ...bridge.messages import DEFAULT_PORT
-from .. import credentials, paths, session
+from ...bridge import DEFAULT_PORT
+from .. import paths, session
 from . import calls
 from .library import asset_library as asset_library_ui
 
 if TYPE_CHECKING:
     from ...api.client import MeshyClient
+    from .. import credentials
 
 BALANCE_CALL = "balance"
 API_KEY = "api_key"
 
 
-def key_store() -> credentials.CredentialStore:
+def key_store() -> "credentials.CredentialStore":
+    from .. import credentials  # its file locking and JSON load when the key is first read, not at enable
+
     return credentials.store_at(paths.credentials_path())
 
 
@@ -191,6 +194,8 @@ def base_url(prefs: MeshyPreferences) -> str:
 
 def base_url_problem(url: str) -> str:
     """Why the client would refuse ``url`` (not a web address, or plain HTTP to another computer), or ""."""
+    from ...api.urls import require_secure_url  # with ipaddress: when the address is checked, not at enable
+
     try:
         require_secure_url(url, "Meshy base URL", "base_url")
     except MeshyError as error:
@@ -211,7 +216,7 @@ def download_dir(context: bpy.types.Context) -> Path:
     return Path(bpy.path.abspath(chosen)) if chosen else paths.default_download_dir()
 
 
-def config(context: bpy.types.Context) -> session.Config:
+def config(context: bpy.types.Context) -> "session.Config":
     from ...jobs.runner import RunSettings  # the job layer loads with the first manager, not at enable
 
     prefs = get(context)
@@ -230,7 +235,7 @@ def config(context: bpy.types.Context) -> session.Config:
     )
 
 
-def client(context: bpy.types.Context) -> MeshyClient:
+def client(context: bpy.types.Context) -> "MeshyClient":
     """A client for the current preferences; raises MeshyError (bad key or server address), sends nothing."""
     return session.make_client(config(context))
 

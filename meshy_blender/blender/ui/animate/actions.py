@@ -95,7 +95,7 @@ def _search(current: animations.Library, text: str, category: str) -> list[anima
 @functools.lru_cache(maxsize=16)
 def _cost(ids: tuple[int, ...]) -> int:
     from ....api.costs import estimate_credits
-    from ....api.tasks import TaskKind
+    from ....api.task_kinds import TaskKind
     from ....api.validation import action_fields
 
     return estimate_credits(TaskKind.ANIMATION, action_fields(list(ids))) if ids else 0

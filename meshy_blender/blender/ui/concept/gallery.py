@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 import bpy
 
-from ....jobs.model import Job, JobState
+from ....jobs.states import JobState
 
 if TYPE_CHECKING:
     from ....jobs.manager import JobManager  # loads with the first manager, not at enable
+    from ....jobs.model import Job
 
 #: Older concept jobs listed under the gallery (newest first), to show one of them again.
 MAX_EARLIER_SHOWN = 4

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 import bpy
 from bpy.props import IntProperty, StringProperty
 
-from ....api import images as concept
-from ....api.tasks import TaskKind
-from ....jobs.model import Job
+from ....api import limits
+from ....api.task_kinds import TaskKind
 from ... import session
 from ..operators import (
     AddImageOperator,
@@ -34,6 +33,8 @@ from .properties import MeshyConceptProperties, concept_props
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
+
+    from ....jobs.model import Job
 
 
 def _picked_job(context: bpy.types.Context) -> Job | None:
@@ -184,7 +185,7 @@ class ReferencesList:
 
     @staticmethod
     def limit() -> int:
-        return concept.MAX_REFERENCE_IMAGES
+        return limits.MAX_REFERENCE_IMAGES
 
     @staticmethod
     def image_list(context: bpy.types.Context) -> Any:

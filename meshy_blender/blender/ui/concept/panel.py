@@ -7,17 +7,20 @@ with a button under each to pick it; a multi-view set can be picked whole.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 
-from ....jobs.model import Job, JobState
+from ....jobs.states import JobState
 from ... import session
 from .. import icons, model_menu
 from ..panels import MeshySubPanel, draw_image_inputs, layout_of, progress_bar, wrapped
 from . import gallery as concept_gallery
 from .operators import make_3d_cost, picked_picture
 from .properties import MeshyConceptProperties, concept_props
+
+if TYPE_CHECKING:
+    from ....jobs.model import Job
 
 PREVIEW_SCALE = 6.0
 

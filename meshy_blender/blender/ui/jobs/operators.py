@@ -17,10 +17,9 @@ import bpy
 from bpy.props import IntProperty, StringProperty
 
 from ....api.errors import MeshyError, TaskNotFoundError
-from ....api.tasks import Task, TaskKind, TaskStatus
-from ....bridge.handover import JOB_KIND as BRIDGE_JOB_KIND
-from ....jobs.model import Job, JobState
-from ....jobs.reuse import failed_on_meshy
+from ....api.task_kinds import TaskKind, TaskStatus
+from ....bridge import JOB_KIND as BRIDGE_JOB_KIND
+from ....jobs.states import JobState
 from ... import session
 from ...scene import file_identity
 from .. import calls, preferences
@@ -31,6 +30,8 @@ if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
 
     from ....api.client import MeshyClient
+    from ....api.tasks import Task
+    from ....jobs.model import Job
 
 BROWSE_CALL = "browse"
 BROWSE_PAGE_SIZE = 10
@@ -68,6 +69,8 @@ def can_retry(job: Job) -> bool:
 
     A model received by the Meshy Bridge has no task to run again: re-import it, or send it again.
     """
+    from ....jobs.reuse import failed_on_meshy  # the sidebar asks while drawing; not loaded at enable
+
     stopped = job.state in (JobState.FAILED, JobState.CANCELED)
     return stopped and job.kind != BRIDGE_JOB_KIND and not failed_on_meshy(job)
 

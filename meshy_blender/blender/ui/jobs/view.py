@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, cast
 import bpy
 from bpy.props import IntProperty
 
-from ....jobs.model import Job
-from .. import pager
-
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
+
+    from ....jobs.model import Job
+    from .. import pager
 
 PAGE_SIZE = 10
 
@@ -34,6 +34,8 @@ def _finished(job: Job) -> bool:
 
 def page_of(context: bpy.types.Context, jobs: Iterable[Job]) -> pager.Page[Job]:
     """The jobs on the page the panel shows (a page past the end shows the last one)."""
+    from .. import pager  # with its dataclass: at the first draw, not at enable
+
     return pager.page(in_order(jobs), cast(Any, context.window_manager).meshy_jobs_page, PAGE_SIZE)
 
 

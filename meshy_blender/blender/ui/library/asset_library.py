@@ -15,7 +15,6 @@ output folders. Nothing is written beside files saved elsewhere.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,12 +22,11 @@ from typing import TYPE_CHECKING, Any
 import bpy
 from bpy.app.handlers import persistent
 
+from ....logs import logger
 from ... import paths
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
-
-log = logging.getLogger(__name__)
 
 LIBRARY_NAME = "Meshy"
 
@@ -120,7 +118,7 @@ def on_save_post(*_args: Any) -> None:
             try:
                 assets.write_catalog_file(root)
             except OSError as error:
-                log.warning("Meshy: the catalogs of %s could not be written (%s)", root, error)
+                logger(__name__).warning("Meshy: the catalogs of %s could not be written (%s)", root, error)
             return
 
 

@@ -23,8 +23,6 @@ import bpy
 from bpy.props import IntProperty, StringProperty
 
 from ....api.errors import MeshyError
-from ....jobs.model import Job
-from ....library.entry import Entry
 from .. import model_menu, preferences
 from ..concept import gallery as concept_gallery
 from ..concept.properties import concept_props
@@ -34,6 +32,9 @@ from . import view as library_view
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
+
+    from ....jobs.model import Job
+    from ....library.entry import Entry
 
 #: How long Meshy keeps a result (its task can be used instead of uploading the model); an hour's margin.
 MESHY_KEEPS_MS = (3 * 24 - 1) * 3600 * 1000

@@ -9,16 +9,18 @@ details and actions in a box below. Drawing reads only what the view already hol
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 
-from ....library.entry import Entry
-from .. import icons, pager
+from .. import icons
 from ..panels import MeshySubPanel, layout_of, wrapped
 from . import asset_library as asset_library_ui
 from . import operators as library_operators
 from . import view as library_view
+
+if TYPE_CHECKING:
+    from ....library.entry import Entry
 
 COLUMNS = 3
 THUMBNAIL_SCALE = 4.0
@@ -45,7 +47,9 @@ class MESHY_PT_library(MeshySubPanel):
             cell.template_icon(icon_value=icons.thumbnail(library_view.thumbnail_of(entry)), scale=THUMBNAIL_SCALE)
             button = cell.operator("meshy.library_select", text=entry.name, depress=entry.id == view.selected)
             button.entry_id = entry.id
-        pager.draw_pager(layout.row(align=True), page, "meshy.library_page", "results")
+        from ..pager import draw_pager  # a draw helper: loaded with the first page drawn
+
+        draw_pager(layout.row(align=True), page, "meshy.library_page", "results")
         selected = library_view.entry(view.selected)
         if selected is not None:
             draw_details(layout.box(), selected)

@@ -1,5 +1,8 @@
 # mypy: disable-error-code="valid-type"
 # (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
+# No `from __future__ import annotations` here: Blender reads a class's annotations with
+# typing.get_type_hints when it registers, which compiles and runs each string again at every
+# start (~4 ms for these modules); written as code, they are compiled once into the byte code.
 """What the Library panel shows: the search, kind filter, page and selection, and the page's entries.
 
 The view's settings live on the window manager (``window_manager.meshy_library``): they
@@ -9,8 +12,6 @@ redraw while nothing changed; the filtered list is kept until the library, the s
 the kind changes, so a redraw with thousands of entries slices a list and no more.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -18,13 +19,14 @@ from typing import TYPE_CHECKING, Any, cast
 import bpy
 from bpy.props import EnumProperty, IntProperty, PointerProperty, StringProperty
 
-from ....jobs.model import Job
-from ....library.entry import KIND_LABELS, Entry
+from ....library.kinds import KIND_LABELS
 from ... import paths, session
-from .. import pager
 
 if TYPE_CHECKING:
+    from ....jobs.model import Job
+    from ....library.entry import Entry
     from ....library.store import Library
+    from .. import pager
 
 PAGE_SIZE = 12
 ANY_KIND = "ALL"
@@ -54,10 +56,10 @@ def view_of(context: bpy.types.Context) -> MeshyLibraryView:
 # -- the library and what the view shows of it ----------------------------------------
 
 
-_own: dict[Path, Library] = {}
+_own: "dict[Path, Library]" = {}
 
 
-def library() -> Library:
+def library() -> "Library":
     """The library the job manager keeps results in; before there is a manager, a reader of the same folder.
 
     One reader per folder, so its cache serves every redraw.
@@ -74,7 +76,7 @@ def library() -> Library:
     return found
 
 
-def job_thumbnail(job: Job, kept: Mapping[str, Entry]) -> Path | None:
+def job_thumbnail(job: "Job", kept: "Mapping[str, Entry]") -> Path | None:
     """A job's thumbnail once known: the one it downloaded, else its entry's among ``kept`` (:func:`entries_by_id`)."""
     own = job.files.get("thumbnail")
     if own:
@@ -83,7 +85,7 @@ def job_thumbnail(job: Job, kept: Mapping[str, Entry]) -> Path | None:
     return thumbnail_of(entry) if entry is not None else None
 
 
-def thumbnail_of(entry: Entry) -> Path | None:
+def thumbnail_of(entry: "Entry") -> Path | None:
     """``entry.thumbnail_path``, built once per listing: building paths cost the panels more than the rest."""
     key = (entry.id, entry.root)
     try:
@@ -93,12 +95,12 @@ def thumbnail_of(entry: Entry) -> Path | None:
         return found
 
 
-_filtered: dict[tuple[Library, int, str, str], tuple[Entry, ...]] = {}
-_by_id: dict[tuple[Library, int], dict[str, Entry]] = {}
+_filtered: "dict[tuple[Library, int, str, str], tuple[Entry, ...]]" = {}
+_by_id: "dict[tuple[Library, int], dict[str, Entry]]" = {}
 _thumbnail_paths: dict[tuple[str, Path], Path | None] = {}  # emptied with _by_id
 
 
-def matching(kind: str, search: str) -> tuple[Entry, ...]:
+def matching(kind: str, search: str) -> "tuple[Entry, ...]":
     """The entries of ``kind`` (ANY_KIND: all) matching ``search``, newest first; computed once per change."""
     shelf = library()
     entries = shelf.entries()
@@ -112,12 +114,14 @@ def matching(kind: str, search: str) -> tuple[Entry, ...]:
     return found
 
 
-def page_of(view: MeshyLibraryView) -> pager.Page[Entry]:
+def page_of(view: MeshyLibraryView) -> "pager.Page[Entry]":
     """The entries on the view's page (a page past the end shows the last one)."""
+    from .. import pager  # with its dataclass: at the first draw, not at enable
+
     return pager.page(matching(view.kind, view.search), view.page, PAGE_SIZE)
 
 
-def entries_by_id() -> Mapping[str, Entry]:
+def entries_by_id() -> "Mapping[str, Entry]":
     """Every entry by id, as the library listed it last (no disk read while nothing changed)."""
     shelf = library()
     entries = shelf.entries()
@@ -131,7 +135,7 @@ def entries_by_id() -> Mapping[str, Entry]:
     return index
 
 
-def entry(entry_id: str) -> Entry | None:
+def entry(entry_id: str) -> "Entry | None":
     return entries_by_id().get(entry_id) if entry_id else None
 
 
