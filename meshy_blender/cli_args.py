@@ -338,6 +338,16 @@ def _batch(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> 
         "task created for it so far (earlier runs included) stay within N; assets left undone are "
         "named in the summary (exit code 8)",
     )
+    parser.add_argument(
+        "--part-size",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="for batches of hundreds of assets: write every N results to DIR/parts/batch-part-001.blend … "
+        "(with their textures) and let batch.blend link them, so that every import stays as fast as the "
+        "first and batch.blend stays small; linked assets are read-only in batch.blend (Make Local to "
+        "edit one). Default: every asset in batch.blend itself",
+    )
     _timeout(parser, DEFAULT_BATCH_TIMEOUT_S)
     _wait_for_output(parser)
 

@@ -1,6 +1,7 @@
 """``meshy assemble DIR… -o FILE.blend``: one scene from the outputs of batch shards.
 
-Each shard's ``DIR/batch.blend`` is appended, not its GLBs imported again: appending
+Each shard's ``DIR/batch.blend`` is appended (and the part files a ``--part-size`` batch
+wrote in ``DIR/parts``, whose results its batch.blend only links), not its GLBs imported again: appending
 copies the data-blocks as the batch made them (meshes, packed textures, materials,
 armatures, the rig's clips kept by a fake user, the ``meshy_*`` tags) and takes a
 fraction of a glTF import. Every asset keeps its own collection, moved under one
@@ -21,6 +22,7 @@ from ...jobs import outputs
 from ...jobs.cli_events import Reporter
 from ..scene import scene_io
 from ..scene.importer import ROOT_COLLECTION
+from ..scene.result_parts import part_paths
 from .generate import BATCH_BLEND
 
 
@@ -53,8 +55,25 @@ def _append_assets(blend: Path) -> list[bpy.types.Collection]:
     for action in loaded.actions:
         action.use_fake_user = True  # appending drops the flag; without it a clip not in use is not saved
     parent = loaded.collections[0]
-    assets = list(parent.children)
+    assets = [child for child in parent.children if child.library is None]  # a part's results come from the part
     bpy.data.collections.remove(parent)
+    return assets
+
+
+def _shard_assets(blend: Path) -> list[bpy.types.Collection]:
+    """A shard's assets: its parts' (``batch --part-size``), then its batch.blend's own ones.
+
+    A result its batch.blend still holds though a part has it (a run stopped between writing
+    the part and its next save) is taken from the part only.
+    """
+    assets: list[bpy.types.Collection] = []
+    for source in (*part_paths(blend), blend):
+        seen = {name for collection in assets for name in _asset_names(collection)}
+        for collection in _append_assets(source):
+            if _asset_names(collection) & seen:
+                bpy.data.batch_remove([*collection.all_objects, collection])
+            else:
+                assets.append(collection)
     if not assets:
         raise ValidationError(f"{blend} holds no Meshy assets.", field="dirs")
     return assets
@@ -79,7 +98,7 @@ def assemble(args: argparse.Namespace, reporter: Reporter) -> int:
         owner: dict[str, Path] = {}
         folders = []
         for blend in blends:
-            assets = _append_assets(blend)
+            assets = _shard_assets(blend)
             for collection in assets:
                 for name in _asset_names(collection):
                     if name in owner:
@@ -91,6 +110,8 @@ def assemble(args: argparse.Namespace, reporter: Reporter) -> int:
                     owner[name] = blend
                 root.children.link(collection)
             folders.append({"dir": str(blend.parent), "assets": [collection.name for collection in assets]})
+        for library in list(bpy.data.libraries):  # the parts batch.blend linked: their results were appended
+            bpy.data.libraries.remove(library)
         scene_io.layout_grid([list(collection.all_objects) for collection in root.children])
         scene_io.save_scene(output)
     count = len(root.children)

@@ -123,6 +123,8 @@ class BatchPlan:
     timeout: float
     wait: float = 0.0
     max_credits: int | None = None
+    #: Results per part file (0: every result in batch.blend itself); see ``scene/result_parts.py``.
+    part_size: int = 0
 
     def run(self, config: session.Config, reporter: Reporter) -> int:
         outputs.prepare_folder(self.out_dir, "the batch's results")
@@ -141,6 +143,7 @@ class BatchPlan:
             layout=True,
             trust_existing_glb=True,
             source="batch",
+            part_size=self.part_size,
         )
         targets = [
             Target(name=asset.name, make_job=asset.job, after=asset.rig_of, glb_path=self.out_dir / f"{asset.name}.glb")
@@ -219,6 +222,7 @@ def plan(args: argparse.Namespace) -> SinglePlan | BatchPlan:
             timeout=args.timeout,
             wait=args.wait_for_output,
             max_credits=args.max_credits,
+            part_size=args.part_size or 0,
         )
     output = Path(args.output).expanduser().resolve()
     if args.command in specs.IMAGE_KINDS:

@@ -32,6 +32,7 @@ from ...jobs.runner import RunSettings
 from .. import pump, session
 from ..scene import importer, scene_io
 from ..scene.held_results import HeldResults
+from ..scene.result_parts import ResultParts
 
 SAVE_INTERVAL_S = 30.0
 SHUTDOWN_TIMEOUT_S = 5.0
@@ -73,6 +74,9 @@ class Workspace:
     trust_existing_glb: bool = False
     #: What the results' library entries say they came from ("command", "batch").
     source: str = "command"
+    #: Write every this many results to a part file the saved scene links (0: every result in the scene
+    #: itself); see :mod:`..scene.result_parts`.
+    part_size: int = 0
 
 
 def exit_code_of(job: Job) -> int:
@@ -132,6 +136,10 @@ class HeadlessRun:
         self._manager: JobManager | None = None
         #: Where results go while the run lasts, out of the scene (see :mod:`..scene.held_results`).
         self._held: HeldResults | None = None
+        #: Where results go every ``part_size`` imports (None: they stay in the scene).
+        self._parts: ResultParts | None = None
+        #: The earlier runs' parts are linked until the first step has looked for earlier results in them.
+        self._parts_linked = False
         self._check_import: set[str] = set()
         self._unsaved = False
         self._saved_at = time.monotonic()
@@ -147,6 +155,10 @@ class HeadlessRun:
         self._manager = manager = session.configure(self.config)
         pump.import_listeners.append(self._imported)
         self._held = HeldResults(bpy.context.scene) if bpy.context.scene is not None else None
+        if self._held is not None and self.workspace.blend_path is not None and self.workspace.part_size > 0:
+            self._parts = ResultParts(self.workspace.blend_path, self.workspace.part_size, self._held)
+            self._parts.take_over_earlier()
+            self._parts_linked = True
         try:
             wanted, previous_ids = self._match_earlier(manager)
             manager.resume()
@@ -168,6 +180,7 @@ class HeadlessRun:
             if self._held is not None:
                 self._held.release()
                 self._held = None
+            self._parts = None
             pump.import_listeners.remove(self._imported)
             self._manager = None
             session.shutdown(SHUTDOWN_TIMEOUT_S)
@@ -222,6 +235,9 @@ class HeadlessRun:
             if target.job.state.is_final:
                 self._settle(target, target.job)
         self.reporter.status(self._status_line())
+        if self._parts_linked and self._parts is not None:
+            self._parts.unlink()  # every earlier result was looked for in them: imports stay cheap
+            self._parts_linked = False
         if self._unsaved and time.monotonic() - self._saved_at >= SAVE_INTERVAL_S:
             self._save()
         return all(target.outcome for target in self.targets)
@@ -307,6 +323,8 @@ class HeadlessRun:
 
     def _imported(self, job: Job, result: importer.ImportResult) -> None:
         self._unsaved = True
+        if self._parts is not None:
+            self._parts.add(result.actions)
         if job.kind == "animate" and bpy.context.scene is not None:
             render = bpy.context.scene.render
             notice = animations.fps_notice(job.stages[-1].body.get("post_process"), render.fps / render.fps_base)
@@ -338,10 +356,13 @@ class HeadlessRun:
         path = self.workspace.blend_path
         if path is None:
             return
-        with self._held.in_scene() if self._held is not None else contextlib.nullcontext():
-            if self.workspace.layout:
-                scene_io.layout_grid([self._objects(target) for target in self.targets])
-            scene_io.save_scene(path)
+        if self._parts is not None:
+            self._parts.save(path, layout=self.workspace.layout)
+        else:
+            with self._held.in_scene() if self._held is not None else contextlib.nullcontext():
+                if self.workspace.layout:
+                    scene_io.layout_grid([self._objects(target) for target in self.targets])
+                scene_io.save_scene(path)
         if self._manager is not None:
             self._manager.file_saved(FileRef())  # the command's jobs are bound to no file: all of them
         self._unsaved = False

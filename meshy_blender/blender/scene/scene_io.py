@@ -80,27 +80,31 @@ def world_bounds(objects: Iterable[bpy.types.Object]) -> tuple[Vector, Vector]:
     return low, high
 
 
-def layout_grid(groups: Sequence[Sequence[bpy.types.Object]]) -> None:
-    """Place each group (one asset's objects) in its own cell of a square grid on the XY plane.
+def layout_grid(groups: Sequence[Sequence[bpy.types.Object]], *, left: float | None = None) -> float:
+    """Place each group (one asset's objects) in its own cell of a square grid on the XY plane; its right edge.
 
     Cells are as wide as the largest asset's footprint plus :data:`GRID_MARGIN`, so no two
     assets overlap; each asset is centred in its cell and keeps its height. Only root
     objects move (children follow). Laying out the same groups again changes nothing.
+    The first cell is centred on the origin, or starts at X = ``left`` (a block of a grid
+    laid out in blocks, see :mod:`.result_parts`).
     """
     groups = [list(group) for group in groups if group]
     if not groups:
-        return
+        return left or 0.0
     view_layer = bpy.context.view_layer
     if view_layer is not None:
         view_layer.update()  # world matrices of objects imported or moved since the last update
     boxes = [world_bounds(group) for group in groups]
     cell = max(max(high.x - low.x, high.y - low.y) for low, high in boxes) + GRID_MARGIN
     columns = math.ceil(math.sqrt(len(groups)))
+    first = 0.0 if left is None else left + cell / 2
     for index, (group, (low, high)) in enumerate(zip(groups, boxes, strict=True)):
         row, column = divmod(index, columns)
         centre = (low + high) / 2
-        offset = Vector((column * cell - centre.x, -row * cell - centre.y, 0.0))
+        offset = Vector((first + column * cell - centre.x, -row * cell - centre.y, 0.0))
         members = set(group)
         for obj in group:
             if obj.parent not in members:
                 obj.location = obj.location + offset
+    return first + (columns - 1) * cell + cell / 2

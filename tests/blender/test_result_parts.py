@@ -1,0 +1,91 @@
+"""In real Blender: a run's results written to part files, linked only while saving, taken over by the next run.
+
+The end-to-end runs are in ``tests/e2e/test_cli_batch_parts.py``; here the cases a short
+batch does not reach: a run stopped after writing a part but before its next save (its file
+still holds copies of the part's results), and the parts leaving the file between saves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import bpy
+
+from meshy_blender.blender.scene import importer, scene_io
+from meshy_blender.blender.scene.held_results import HeldResults
+from meshy_blender.blender.scene.result_parts import ResultParts, part_paths
+
+if TYPE_CHECKING:
+    from conftest import GlbAssets
+
+
+def import_results(parts: ResultParts, model: Path, names: list[str]) -> None:
+    for name in names:
+        result = importer.import_glb(
+            model, job_id=f"job-{name}", display_name=name, tags={"meshy_name": name}, evaluate=False,
+            parent=parts.root, collection_path=(),
+        )  # fmt: skip
+        parts.add(result.actions)
+
+
+def meshy_objects() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for obj in bpy.data.objects:
+        if obj.get("meshy_name"):
+            counts[str(obj["meshy_name"])] = counts.get(str(obj["meshy_name"]), 0) + 1
+    return counts
+
+
+def test_a_part_leaves_the_file_and_comes_back_only_while_saving(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    blend = tmp_path / "batch.blend"
+    held = HeldResults(empty_scene)
+    parts = ResultParts(blend, 2, held)
+    import_results(parts, glb_assets.textured, ["a", "b", "c"])
+
+    assert part_paths(blend) == [tmp_path / "parts" / "batch-part-001.blend"]
+    assert meshy_objects() == {"c": 1}  # a and b live in the part now
+    assert not bpy.data.libraries
+    parts.save(blend, layout=True)
+    assert not bpy.data.libraries  # linked for the save only: the next imports stay cheap
+    assert meshy_objects() == {"c": 1}
+
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    assert meshy_objects() == {"a": 1, "b": 1, "c": 1}
+    assert [library.filepath for library in bpy.data.libraries] == ["//parts/batch-part-001.blend"]
+    linked = {obj["meshy_name"] for obj in bpy.data.objects if obj.library is not None}
+    assert linked == {"a", "b"}
+
+
+def test_the_next_run_drops_copies_its_last_save_kept_of_a_parts_results(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    blend = tmp_path / "batch.blend"
+    held = HeldResults(empty_scene)
+    parts = ResultParts(blend, 3, held)
+    import_results(parts, glb_assets.textured, ["a", "b"])
+    parts.save(blend, layout=True)  # the checkpoint holds a and b itself
+    import_results(parts, glb_assets.textured, ["c"])  # the part (a, b, c) is written; then the run stops
+    assert meshy_objects() == {}
+
+    bpy.ops.wm.open_mainfile(filepath=str(blend))  # the next run opens the checkpoint
+    scene = bpy.context.scene
+    assert scene is not None
+    held = HeldResults(scene)
+    parts = ResultParts(blend, 3, held)
+    parts.take_over_earlier()
+    assert meshy_objects() == {"a": 1, "b": 1, "c": 1}  # the part's, linked; the stale copies are gone
+    assert all(obj.library is not None for obj in bpy.data.objects if obj.get("meshy_name"))
+    assert not [mesh for mesh in bpy.data.meshes if mesh.library is None and mesh.users == 0]
+    assert importer.find_imported("job-a")  # so a job of the part counts as imported
+    parts.unlink()
+    assert meshy_objects() == {} and not bpy.data.libraries
+
+    import_results(parts, glb_assets.textured, ["d"])
+    parts.save(blend, layout=True)
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    assert meshy_objects() == {"a": 1, "b": 1, "c": 1, "d": 1}
+    boxes = {str(obj["meshy_name"]): scene_io.world_bounds([obj]) for obj in bpy.data.objects if obj.get("meshy_name")}
+    assert boxes["d"][0].x > max(high.x for low, high in (boxes[name] for name in "abc"))  # the next block
