@@ -11,6 +11,9 @@ again). The thumbnail and texture maps are fetched here with the verified downlo
 code, bounded in size and time. Nothing here may fail the job: a thumbnail or map
 that cannot be fetched is simply missing from the entry (the panel shows a
 placeholder), and a library that cannot be written is logged.
+
+The entry recorded is also handed to the pump's import of the job (:func:`recorded`),
+which would otherwise read its record back from disk on the main thread.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -50,6 +54,11 @@ JOB_PICTURE = "image_"
 #: Body fields that name input pictures, and those that only link to an earlier task.
 IMAGE_FIELDS = ("image_url", "image_urls", "texture_image_url", "image_style_url", "reference_image_urls")
 PROMPT_FIELDS = ("prompt", "texture_prompt", "text_style_prompt")
+#: Entries recorded and not yet taken by an import (results never imported fall out, oldest first).
+RECENT_MAX = 256
+
+_recent: OrderedDict[tuple[Path, str], Entry] = OrderedDict()
+_recent_lock = threading.Lock()
 
 
 class Downloader(Protocol):
@@ -87,24 +96,52 @@ def record_result(
     if not model and not job.makes_images:
         return None
     try:
-        existing = library.get(entry_id)
-        if existing is not None:
-            return existing
-        entry = describe(job, task, entry_id=entry_id, source=source)
-        if job.makes_images or not model:
-            return library.add(entry, _concept_pictures(job))
-        if Path(model).suffix.lower() == ".glb":
-            check_glb(Path(model))
-        with library.staging() as staging:
-            pictures = _fetch_pictures(client, task, staging, cancel) if task is not None else {}
-            thumbnail = pictures.pop(THUMBNAIL, None)
-            files = {**_companions(Path(model)), **{role: Path(path) for role, path in job.files.items()}}
-            if thumbnail is not None:
-                files[THUMBNAIL] = thumbnail
-            return library.add(entry, files, pictures)
+        kept = library.get(entry_id) or _add(library, job, task, entry_id, source=source, client=client, cancel=cancel)
     except (MeshyError, OSError, ValueError) as error:
         log.warning("Meshy job %s: its result could not be kept in the library (%s)", job.id, error)
         return None
+    with _recent_lock:
+        _recent[(library.folder, kept.id)] = kept
+        while len(_recent) > RECENT_MAX:
+            _recent.popitem(last=False)
+    return kept
+
+
+def recorded(library: Library, entry_id: str) -> Entry | None:
+    """The entry this process just recorded (or found) in ``library`` as ``entry_id``, once; else None.
+
+    For the import of its job: reading the record back costs 1.4 ms of the main thread (3-4 ms
+    while a batch's workers download: BENCHMARKS.md section 6). The record only changes if the
+    user removes the entry meanwhile, which the import's write of its .blend checks on disk.
+    """
+    with _recent_lock:
+        return _recent.pop((library.folder, entry_id), None)
+
+
+def _add(
+    library: Library,
+    job: Job,
+    task: Task | None,
+    entry_id: str,
+    *,
+    source: str,
+    client: Downloader | None,
+    cancel: threading.Event | None,
+) -> Entry:
+    """Keep ``job``'s result as a new entry (its pictures fetched); the entry as kept."""
+    entry = describe(job, task, entry_id=entry_id, source=source)
+    model = job.files.get(MODEL)
+    if job.makes_images or not model:
+        return library.add(entry, _concept_pictures(job))
+    if Path(model).suffix.lower() == ".glb":
+        check_glb(Path(model))
+    with library.staging() as staging:
+        pictures = _fetch_pictures(client, task, staging, cancel) if task is not None else {}
+        thumbnail = pictures.pop(THUMBNAIL, None)
+        files = {**_companions(Path(model)), **{role: Path(path) for role, path in job.files.items()}}
+        if thumbnail is not None:
+            files[THUMBNAIL] = thumbnail
+        return library.add(entry, files, pictures)
 
 
 def _concept_pictures(job: Job) -> dict[str, Path]:

@@ -33,7 +33,7 @@ import numpy
 from ...jobs import outputs
 from ...jobs.model import Job
 from ...library import Entry, Library
-from ...library.recorder import describe
+from ...library.recorder import describe, recorded
 from . import catalogs
 from .importer import ImportResult
 
@@ -52,9 +52,12 @@ TAG_MESHY = "Meshy"
 
 
 def entry_for(job: Job, library: Library | None) -> Entry:
-    """What is known of ``job``'s result: its library entry (with the thumbnail), else one described from the job."""
+    """What is known of ``job``'s result: its library entry (with the thumbnail), else one described from the job.
+
+    The entry its worker just recorded, when there is one (no read of its record on the main thread).
+    """
     entry_id = job.final_task_id or job.id
-    kept = library.get(entry_id) if library is not None else None
+    kept = (recorded(library, entry_id) or library.get(entry_id)) if library is not None else None
     return kept if kept is not None else describe(job, None, entry_id=entry_id, source="")
 
 
