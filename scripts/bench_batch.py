@@ -24,7 +24,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,16 +98,18 @@ def stderr_to(path: Path) -> Iterator[None]:
 
 
 def run_batch(
-    sandbox: Sandbox, folder: Path, assets: int = ASSETS, concurrency: int = CONCURRENCY
+    sandbox: Sandbox, folder: Path, assets: int = ASSETS, concurrency: int = CONCURRENCY, extra: Sequence[str] = ()
 ) -> tuple[float, list[tuple[float, float]], int, float]:
-    """(wall seconds, imports as (start, seconds) from the batch's start, exit code, start epoch)."""
+    """(wall seconds, imports as (start, seconds) from the batch's start, exit code, start epoch).
+
+    ``extra``: more options for ``meshy batch`` (e.g. ``--part-size 100``)."""
     manifest = write_manifest(folder, assets)
     out_dir = folder / "out"
     imports: list[tuple[float, float]] = []
     undo = timed_imports(imports)
     os.environ["MESHY_API_KEY"] = PAID_KEY
     os.environ["MESHY_LIBRARY_DIR"] = str(folder / "library")  # not the user's own library
-    argv = ["batch", str(manifest), "--out-dir", str(out_dir), "--concurrency", str(concurrency), "--json"]
+    argv = ["batch", str(manifest), "--out-dir", str(out_dir), "--concurrency", str(concurrency), "--json", *extra]
     log = folder / "batch-stderr.log"
     try:
         with stderr_to(log):

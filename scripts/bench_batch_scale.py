@@ -89,6 +89,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--without-library", action="store_true", help="results are not kept in the library")
+    parser.add_argument("--part-size", type=int, default=0, help="meshy batch --part-size (default: none)")
     options = parser.parse_args()
     rows = options.rows
     if options.without_library:
@@ -106,7 +107,8 @@ def main() -> int:
         )
         bench_common.empty_scene()
         rss_before = peak_rss_mb()
-        wall, imports, code, epoch = bench_batch.run_batch(sandbox, Path(temp), rows, CONCURRENCY)
+        extra = ["--part-size", str(options.part_size)] if options.part_size else []
+        wall, imports, code, epoch = bench_batch.run_batch(sandbox, Path(temp), rows, CONCURRENCY, extra)
         log = sandbox.requests()
     rss_after = peak_rss_mb()
     creates = [entry["t"] - epoch for entry in log if entry["method"] == "POST" and entry["status"] < 300]
@@ -119,7 +121,9 @@ def main() -> int:
     span = last / ideal
     print(
         f"batch: {rows} assets (half text-to-3D previews, half images to 3D with PBR), concurrency {CONCURRENCY}, "
-        f"queue limit {QUEUE_LIMIT}, rate limit {RATE_LIMIT}/s, T = {TASK_SECONDS:g} s; exit code {code}",
+        f"queue limit {QUEUE_LIMIT}, rate limit {RATE_LIMIT}/s, T = {TASK_SECONDS:g} s; exit code {code}"
+        + (f"; --part-size {options.part_size}" if options.part_size else "")
+        + ("; library off" if options.without_library else ""),
         file=out,
     )
     print(
