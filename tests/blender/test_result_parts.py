@@ -29,6 +29,11 @@ def import_results(parts: ResultParts, model: Path, names: list[str]) -> None:
         parts.add(result.actions)
 
 
+def new_run(scene: bpy.types.Scene, blend: Path, size: int) -> ResultParts:
+    """What a run of a batch saved as ``blend`` starts with: its results held out of ``scene``, parts of ``size``."""
+    return ResultParts(blend, size, HeldResults(scene))
+
+
 def meshy_objects() -> dict[str, int]:
     counts: dict[str, int] = {}
     for obj in bpy.data.objects:
@@ -41,8 +46,7 @@ def test_a_part_leaves_the_file_and_comes_back_only_while_saving(
     empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
 ) -> None:
     blend = tmp_path / "batch.blend"
-    held = HeldResults(empty_scene)
-    parts = ResultParts(blend, 2, held)
+    parts = new_run(empty_scene, blend, 2)
     import_results(parts, glb_assets.textured, ["a", "b", "c"])
 
     assert part_paths(blend) == [tmp_path / "parts" / "batch-part-001.blend"]
@@ -63,8 +67,7 @@ def test_the_next_run_drops_copies_its_last_save_kept_of_a_parts_results(
     empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
 ) -> None:
     blend = tmp_path / "batch.blend"
-    held = HeldResults(empty_scene)
-    parts = ResultParts(blend, 3, held)
+    parts = new_run(empty_scene, blend, 3)
     import_results(parts, glb_assets.textured, ["a", "b"])
     parts.save(blend, layout=True)  # the checkpoint holds a and b itself
     import_results(parts, glb_assets.textured, ["c"])  # the part (a, b, c) is written; then the run stops
@@ -73,8 +76,7 @@ def test_the_next_run_drops_copies_its_last_save_kept_of_a_parts_results(
     bpy.ops.wm.open_mainfile(filepath=str(blend))  # the next run opens the checkpoint
     scene = bpy.context.scene
     assert scene is not None
-    held = HeldResults(scene)
-    parts = ResultParts(blend, 3, held)
+    parts = new_run(scene, blend, 3)  # as the next run starts
     parts.take_over_earlier()
     assert meshy_objects() == {"a": 1, "b": 1, "c": 1}  # the part's, linked; the stale copies are gone
     assert all(obj.library is not None for obj in bpy.data.objects if obj.get("meshy_name"))

@@ -28,6 +28,13 @@ def write_manifest(folder: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+def prop_manifest(folder: Path, count: int) -> tuple[Path, list[str]]:
+    """A manifest of ``count`` text-to-3D props ("prop 0"… prompted "a prop number 0"…) and their names."""
+    names = [f"prop {index}" for index in range(count)]
+    rows = [{"name": name, "kind": "text-to-3d", "prompt": f"a prop number {i}"} for i, name in enumerate(names)]
+    return write_manifest(folder, rows), names
+
+
 def overlaps(a: list[list[float]], b: list[list[float]]) -> bool:
     """Whether two world bounding boxes overlap on the XY plane."""
     return all(a[0][axis] < b[1][axis] and b[0][axis] < a[1][axis] for axis in (0, 1))
@@ -98,10 +105,7 @@ def test_an_interrupted_batch_resumes_without_creating_any_task_twice(
     cli: Cli, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     sandbox.configure(task_seconds=1.5)
-    names = [f"prop {index}" for index in range(6)]
-    manifest = write_manifest(tmp_path, [
-        {"name": name, "kind": "text-to-3d", "prompt": f"a prop number {index}"} for index, name in enumerate(names)
-    ])  # fmt: skip
+    manifest, names = prop_manifest(tmp_path, 6)
     process = cli.start("batch", str(manifest), "--out-dir", "out", "--concurrency", "2")
     deadline = time.monotonic() + KILL_WAIT_S
     while len(sandbox.creates()) < 2 and process.poll() is None and time.monotonic() < deadline:

@@ -11,7 +11,7 @@ import sandbox_assets
 from api_samples import png_bytes
 from cli_harness import Cli, assets_in, describe_blend
 from sandbox_control import TEST_KEY, Sandbox
-from test_cli_batch import KILL_WAIT_S, overlaps, prompts_created, write_manifest
+from test_cli_batch import KILL_WAIT_S, overlaps, prompts_created, prop_manifest, write_manifest
 
 from meshy_blender.blender.scene.catalogs import read_catalogs
 
@@ -65,10 +65,7 @@ def test_an_interrupted_batch_in_parts_resumes_without_creating_or_importing_twi
     cli: Cli, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     sandbox.configure(task_seconds=1.0)
-    names = [f"prop {index}" for index in range(7)]
-    manifest = write_manifest(tmp_path, [
-        {"name": name, "kind": "text-to-3d", "prompt": f"a prop number {index}"} for index, name in enumerate(names)
-    ])  # fmt: skip
+    manifest, names = prop_manifest(tmp_path, 7)
     out = tmp_path / "out"
     process = cli.start("batch", str(manifest), "--out-dir", "out", "--concurrency", "2", "--part-size", "2")
     deadline = time.monotonic() + KILL_WAIT_S
