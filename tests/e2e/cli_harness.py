@@ -102,7 +102,7 @@ objects = {}
 for obj in bpy.data.objects:
     animation = obj.animation_data
     report = material_report([obj]) if obj.type == "MESH" else None
-    objects[obj.name] = {
+    objects[obj.name_full] = {  # linked from a part file, a name may repeat: "Character [batch-part-001.blend]"
         "type": obj.type,
         "job_id": obj.get("meshy_job_id"),
         "asset": obj.get("meshy_name"),
@@ -114,7 +114,7 @@ for obj in bpy.data.objects:
     }
 print("BLEND=" + json.dumps({
     "objects": objects,
-    "collections": {c.name: sorted(ch.name for ch in c.children) for c in bpy.data.collections},
+    "collections": {c.name_full: sorted(ch.name for ch in c.children) for c in bpy.data.collections},
     "actions": sorted(a.name for a in bpy.data.actions),
     "unpacked_images": [i.name for i in bpy.data.images if i.source == "FILE" and not i.packed_file],
     "assets": {
