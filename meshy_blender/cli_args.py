@@ -22,6 +22,8 @@ DEFAULT_TIMEOUT_S = 3600.0
 DEFAULT_BATCH_TIMEOUT_S = 6 * 3600.0
 #: Meshy's Pro tier runs 10 tasks at once per account (Studio 20, Enterprise 50).
 DEFAULT_ACCOUNT_QUEUE = 10
+#: Results per part file of a batch (see blender/scene/result_parts.py); a batch of fewer has none.
+DEFAULT_PART_SIZE = 100
 MAX_PORT = 65535
 TASK_KINDS = (
     "text-to-3d",
@@ -102,6 +104,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _part_size(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be a number of assets, or 0 for none")
     return value
 
 
@@ -340,13 +349,13 @@ def _batch(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> 
     )
     parser.add_argument(
         "--part-size",
-        type=_positive_int,
-        default=None,
+        type=_part_size,
+        default=DEFAULT_PART_SIZE,
         metavar="N",
-        help="for batches of hundreds of assets: write every N results to DIR/parts/batch-part-001.blend … "
-        "(with their textures) and let batch.blend link them, so that every import stays as fast as the "
-        "first and batch.blend stays small; linked assets are read-only in batch.blend (Make Local to "
-        "edit one). Default: every asset in batch.blend itself",
+        help="write every N results to DIR/parts/batch-part-001.blend … (with their textures), which "
+        "batch.blend links: every import of a large batch then costs what the first did, and batch.blend "
+        "stays small; linked assets are read-only there (Make Local to edit one). 0: every asset in "
+        f"batch.blend itself (default {DEFAULT_PART_SIZE}: a batch of fewer assets has no parts)",
     )
     _timeout(parser, DEFAULT_BATCH_TIMEOUT_S)
     _wait_for_output(parser)

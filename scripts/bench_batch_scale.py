@@ -89,7 +89,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--without-library", action="store_true", help="results are not kept in the library")
-    parser.add_argument("--part-size", type=int, default=0, help="meshy batch --part-size (default: none)")
+    parser.add_argument("--part-size", type=int, default=None, help="meshy batch --part-size (default: its own)")
     options = parser.parse_args()
     rows = options.rows
     if options.without_library:
@@ -107,7 +107,7 @@ def main() -> int:
         )
         bench_common.empty_scene()
         rss_before = peak_rss_mb()
-        extra = ["--part-size", str(options.part_size)] if options.part_size else []
+        extra = [] if options.part_size is None else ["--part-size", str(options.part_size)]
         wall, imports, code, epoch = bench_batch.run_batch(sandbox, Path(temp), rows, CONCURRENCY, extra)
         log = sandbox.requests()
     rss_after = peak_rss_mb()
@@ -122,7 +122,7 @@ def main() -> int:
     print(
         f"batch: {rows} assets (half text-to-3D previews, half images to 3D with PBR), concurrency {CONCURRENCY}, "
         f"queue limit {QUEUE_LIMIT}, rate limit {RATE_LIMIT}/s, T = {TASK_SECONDS:g} s; exit code {code}"
-        + (f"; --part-size {options.part_size}" if options.part_size else "")
+        + f"; --part-size {'default' if options.part_size is None else options.part_size}"
         + ("; library off" if options.without_library else ""),
         file=out,
     )

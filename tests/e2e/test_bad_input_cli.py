@@ -178,6 +178,8 @@ CASES = [
     row("batch", "missing.jsonl", "--out-dir", "out", message="Cannot read the manifest", id="missing manifest"),
     row("batch", "empty.jsonl", "--out-dir", "out", "--concurrency", "0",
         message="argument --concurrency: must be at least 1", id="concurrency 0"),
+    row("batch", "empty.jsonl", "--out-dir", "out", "--part-size", "-1",
+        message="argument --part-size: must be a number of assets, or 0 for none", id="part size -1"),
     row("tasks", "get", "t1", "--kind", "sculpting",
         message="argument --kind: invalid choice: 'sculpting'", id="tasks get unknown kind"),
     row("tasks", "list", "--page", "0", message="argument --page: must be at least 1", id="tasks page 0"),

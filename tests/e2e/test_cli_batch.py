@@ -88,6 +88,7 @@ def test_batch_with_a_failure_then_a_second_run_finishes_it(cli: Cli, sandbox: S
     assets = assets_in(blend)
     assert sorted(assets) == ["chair", "hero", "hero jump", "table", "vase"]
     assert sorted(blend["collections"]["Meshy"]) == sorted(assets)  # one collection per asset
+    assert not (out / "parts").exists()  # fewer assets than a part: all of them in batch.blend itself
     for name, parts in assets.items():
         assert len({obj["job_id"] for obj in parts}) == 1, name  # imported once
         assert all(obj["collections"] == [name] for obj in parts)

@@ -222,7 +222,7 @@ def plan(args: argparse.Namespace) -> SinglePlan | BatchPlan:
             timeout=args.timeout,
             wait=args.wait_for_output,
             max_credits=args.max_credits,
-            part_size=args.part_size or 0,
+            part_size=args.part_size,
         )
     output = Path(args.output).expanduser().resolve()
     if args.command in specs.IMAGE_KINDS:
