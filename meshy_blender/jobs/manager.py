@@ -41,6 +41,7 @@ from .job_book import JobBook
 from .model import FileRef, Job, JobState
 from .ownership import JobInUseError
 from .runner import JobRunner, RunSettings
+from .slots import TaskSlots
 from .store import JobStore
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ MAX_FINISHED_KEPT = 200
 CHECKPOINT_TIMEOUT_S = 10.0
 #: How often the store is read for other processes' changes and jobs left by a stopped one.
 SCAN_INTERVAL_S = 1.0
+#: Workers per place in Meshy's queue: one runs a job's tasks, the other downloads a finished one's results.
+WORKERS_PER_SLOT = 2
 
 __all__ = ["JobInUseError", "JobManager"]
 
@@ -90,6 +93,9 @@ class JobManager:
         self._ready: queue.Queue[str] = queue.Queue()
         self._parked: set[str] = set()
         self._threads: list[threading.Thread] = []
+        #: Places in Meshy's queue (``concurrency``), held by a job until its last task ends; the manager runs
+        #: twice as many workers, so that results download while the next tasks run (see :mod:`.slots`).
+        self._slots = TaskSlots(lambda: self.concurrency)
         self._stopping = threading.Event()
         self._resumed = False
         self._scanner: threading.Thread | None = None
@@ -408,7 +414,7 @@ class JobManager:
 
     def _ensure_workers(self) -> None:
         self._threads = [thread for thread in self._threads if thread.is_alive()]
-        while len(self._threads) < self.concurrency and not self._stopping.is_set():
+        while len(self._threads) < WORKERS_PER_SLOT * self.concurrency and not self._stopping.is_set():
             thread = threading.Thread(target=self._work, name=f"meshy-worker-{len(self._threads)}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -446,6 +452,7 @@ class JobManager:
             claimed_task_ids=self.book.task_ids,
             settings=self.settings,
             on_result=lambda job, task: self._keep_result(job, task, client, cancel),
+            slot=lambda: self._slots.held(cancel),
         )
         try:
             runner.run()

@@ -15,6 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,6 +86,8 @@ class JobRunner:
         #: Called on this thread once the result's files are downloaded, before the job is READY or DONE,
         #: with the final task as Meshy last described it (the library keeps the result: see ``library``).
         on_result: Callable[[Job, Task], None] | None = None,
+        #: A place in Meshy's queue, held while the job's tasks are created and run (see ``slots``).
+        slot: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.client = client
         self.job = job
@@ -95,6 +98,7 @@ class JobRunner:
         self.claimed_task_ids = claimed_task_ids
         self.settings = settings
         self.on_result = on_result
+        self.slot = slot
         self._final_task: Task | None = None
         #: When the current stretch of connection problems began (None: Meshy is answering).
         self._trouble_since: float | None = None
@@ -103,14 +107,15 @@ class JobRunner:
     def run(self) -> None:
         """Carry the job as far as it goes; errors end up on the job, never raised."""
         try:
-            for index, stage in enumerate(self.job.stages):
-                if stage.succeeded and index < len(self.job.stages) - 1:
-                    continue
-                if stage.link_field and not stage.body.get(stage.link_field):
-                    stage.body[stage.link_field] = self.job.stages[index - 1].task_id
-                if not stage.task_id:
-                    self._create(stage)
-                self._final_task = self._watch(stage)
+            with self.slot():  # given back before the download: the next job's task starts meanwhile
+                for index, stage in enumerate(self.job.stages):
+                    if stage.succeeded and index < len(self.job.stages) - 1:
+                        continue
+                    if stage.link_field and not stage.body.get(stage.link_field):
+                        stage.body[stage.link_field] = self.job.stages[index - 1].task_id
+                    if not stage.task_id:
+                        self._create(stage)
+                    self._final_task = self._watch(stage)
             self._download_results()
             if self.on_result is not None and self._final_task is not None:
                 self.on_result(self.job, self._final_task)

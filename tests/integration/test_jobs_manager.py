@@ -324,3 +324,32 @@ def test_a_job_offered_for_import_wakes_a_waiting_pump(make_manager, tmp_path) -
 
     assert manager.wait_for_news(seen, 0.0)
     assert manager.take_ready() is job
+
+
+def test_the_next_task_is_created_while_a_finished_job_downloads(sandbox, make_manager) -> None:
+    sandbox.configure(task_seconds=0.3)
+    sandbox.fault("^/assets/", "delay", method="GET", seconds=2.0)  # the first result's download is slow
+    manager = make_manager(concurrency=1)
+    first = manager.submit(_headless(plans.text_job("a slow download")))
+    second = manager.submit(_headless(plans.text_job("the next crate")))
+    _wait(manager, [first, second])
+    assert [first.state, second.state] == [JobState.DONE, JobState.DONE]
+    log = sandbox.requests()
+    creates = [entry["t"] for entry in log if entry["method"] == "POST" and entry["status"] < 300]
+    downloads = [entry["t"] for entry in log if entry["method"] == "GET" and entry["path"].startswith("/assets/")]
+    # A request is logged when answered: the slow download (the first job's, 2 s) ends last; the second
+    # task was created while it ran, not after it.
+    assert len(creates) == 2 and creates[1] < max(downloads) - 1.0, (creates, downloads)
+
+
+def test_no_more_tasks_run_at_once_than_the_concurrency(sandbox, make_manager) -> None:
+    sandbox.configure(task_seconds=0.4)
+    manager = make_manager(concurrency=2)
+    jobs = [manager.submit(_headless(plans.text_job(f"crate {i}"))) for i in range(6)]
+    most = 0
+    deadline = time.monotonic() + 30
+    while not manager.all_final(j.id for j in jobs) and time.monotonic() < deadline:
+        most = max(most, sum(j.state in (JobState.SUBMITTING, JobState.RUNNING) for j in jobs))
+        time.sleep(0.01)
+    assert [j.state for j in jobs] == [JobState.DONE] * 6
+    assert most == 2
