@@ -91,3 +91,27 @@ def test_the_next_run_drops_copies_its_last_save_kept_of_a_parts_results(
     assert meshy_objects() == {"a": 1, "b": 1, "c": 1, "d": 1}
     boxes = {str(obj["meshy_name"]): scene_io.world_bounds([obj]) for obj in bpy.data.objects if obj.get("meshy_name")}
     assert boxes["d"][0].x > max(high.x for low, high in (boxes[name] for name in "abc"))  # the next block
+
+
+def test_a_part_takes_the_results_a_resumed_file_held_and_leaves_no_copy(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    blend = tmp_path / "batch.blend"
+    parts = new_run(empty_scene, blend, 3)
+    import_results(parts, glb_assets.textured, ["a", "b"])
+    parts.save(blend, layout=True)  # a checkpoint with no part yet; then the run stops
+
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    scene = bpy.context.scene
+    assert scene is not None
+    parts = new_run(scene, blend, 3)
+    parts.take_over_earlier()
+    import_results(parts, glb_assets.textured, ["c", "d", "e"])  # a part of three: with a and b from the file
+    assert meshy_objects() == {}
+    assert not [mesh for mesh in bpy.data.meshes if mesh.library is None]  # their data went with them
+    assert not [image for image in bpy.data.images if image.library is None and image.users == 0]
+    parts.save(blend, layout=True)
+
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    assert meshy_objects() == {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}
+    assert len(bpy.data.libraries) == 1

@@ -37,8 +37,6 @@ from .held_results import HeldResults
 from .importer import JOB_ID_PROP, PATH_PROP, ROOT_COLLECTION
 
 PART_FOLDER = "parts"
-#: The data-blocks an import makes; a part's are those made since the part began.
-_IMPORTED_KINDS = ("objects", "meshes", "materials", "images", "collections", "actions", "armatures", "node_groups")
 
 
 def part_paths(blend: Path) -> list[Path]:
@@ -58,7 +56,6 @@ class ResultParts:
         self.next_x = 0.0
         self._actions: list[str] = []
         self._count = 0
-        self._since = _newest_uid()
 
     @property
     def root(self) -> bpy.types.Collection:
@@ -76,19 +73,13 @@ class ResultParts:
             return
         linked = [obj for child in self._link() for obj in child.all_objects]
         in_parts = {obj.get(JOB_ID_PROP) for obj in linked}
-        stale = [child for child in self.local_results() if _job_ids(child) & in_parts]
-        if stale:
-            bpy.data.batch_remove([*(obj for child in stale for obj in child.all_objects), *stale])
-            with self.held.in_scene():  # held out of the scene, the root itself has no user
-                data: Any = bpy.data  # fake-bpy-module's orphans_purge() takes no arguments
-                data.orphans_purge(do_local_ids=True, do_linked_ids=False, do_recursive=True)  # their meshes…
+        self._remove([child for child in self.local_results() if _job_ids(child) & in_parts])
         if linked:
             with self.held.in_scene():
                 view_layer = bpy.context.view_layer
                 if view_layer is not None:
                     view_layer.update()  # world matrices as laid out (a part is written before they are evaluated)
                 self.next_x = scene_io.world_bounds(linked)[1].x + scene_io.GRID_MARGIN
-        self._since = _newest_uid()
 
     # -- each import ----------------------------------------------------------------------
     def add(self, actions: Iterable[str]) -> None:
@@ -113,9 +104,22 @@ class ResultParts:
         self.root[PATH_PROP] = ROOT_COLLECTION  # how a later link finds it in the part, whatever its name
         _write(path, {self.root, *actions})
         self.paths.append(path)
-        bpy.data.batch_remove([item for item in _made_since(self._since) if item != self.root and item.library is None])
-        self._since = _newest_uid()
+        self._remove(results, actions)
         self._actions, self._count = [], 0
+
+    def _remove(self, results: Sequence[bpy.types.Collection], actions: Sequence[bpy.types.ID] = ()) -> None:
+        """Take ``results`` out of the file with everything only they used (meshes, materials, textures, clips).
+
+        Whatever the file held before this run (a resumed run's results) goes too, unlike data
+        found by the order it was made in.
+        """
+        if not results:
+            return
+        collections = [nested for result in results for nested in (result, *result.children_recursive)]
+        bpy.data.batch_remove([*{obj for result in results for obj in result.all_objects}, *collections, *actions])
+        with self.held.in_scene():  # held out of the scene, the root itself has no user
+            data: Any = bpy.data  # fake-bpy-module's orphans_purge() takes no arguments
+            data.orphans_purge(do_local_ids=True, do_linked_ids=False, do_recursive=True)
 
     def layout(self, results: Sequence[bpy.types.Collection], *, advance: bool = False) -> None:
         """The results as one block of the grid at :attr:`next_x`; ``advance``: the next block goes after it."""
@@ -168,14 +172,6 @@ class ResultParts:
                         self.root.children.link(collection)
                     results.append(collection)
         return results
-
-
-def _newest_uid() -> int:
-    return max((item.session_uid for kind in _IMPORTED_KINDS for item in getattr(bpy.data, kind)), default=0)
-
-
-def _made_since(uid: int) -> list[bpy.types.ID]:
-    return [item for kind in _IMPORTED_KINDS for item in getattr(bpy.data, kind) if item.session_uid > uid]
 
 
 def _job_ids(collection: bpy.types.Collection) -> set[Any]:
