@@ -8,7 +8,7 @@ still holds copies of the part's results), and the parts leaving the file betwee
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import bpy
 
@@ -32,6 +32,16 @@ def import_results(parts: ResultParts, model: Path, names: list[str]) -> None:
 def new_run(scene: bpy.types.Scene, blend: Path, size: int) -> ResultParts:
     """What a run of a batch saved as ``blend`` starts with: its results held out of ``scene``, parts of ``size``."""
     return ResultParts(blend, size, HeldResults(scene))
+
+
+def next_run(blend: Path, size: int) -> ResultParts:
+    """The next run of the batch: its file opened, its results held, the earlier parts taken over."""
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    scene = bpy.context.scene
+    assert scene is not None
+    parts = new_run(scene, blend, size)
+    parts.take_over_earlier()
+    return parts
 
 
 def meshy_objects() -> dict[str, int]:
@@ -73,11 +83,7 @@ def test_the_next_run_drops_copies_its_last_save_kept_of_a_parts_results(
     import_results(parts, glb_assets.textured, ["c"])  # the part (a, b, c) is written; then the run stops
     assert meshy_objects() == {}
 
-    bpy.ops.wm.open_mainfile(filepath=str(blend))  # the next run opens the checkpoint
-    scene = bpy.context.scene
-    assert scene is not None
-    parts = new_run(scene, blend, 3)  # as the next run starts
-    parts.take_over_earlier()
+    parts = next_run(blend, 3)  # the next run opens the checkpoint
     assert meshy_objects() == {"a": 1, "b": 1, "c": 1}  # the part's, linked; the stale copies are gone
     assert all(obj.library is not None for obj in bpy.data.objects if obj.get("meshy_name"))
     assert not [mesh for mesh in bpy.data.meshes if mesh.library is None and mesh.users == 0]
@@ -101,11 +107,7 @@ def test_a_part_takes_the_results_a_resumed_file_held_and_leaves_no_copy(
     import_results(parts, glb_assets.textured, ["a", "b"])
     parts.save(blend, layout=True)  # a checkpoint with no part yet; then the run stops
 
-    bpy.ops.wm.open_mainfile(filepath=str(blend))
-    scene = bpy.context.scene
-    assert scene is not None
-    parts = new_run(scene, blend, 3)
-    parts.take_over_earlier()
+    parts = next_run(blend, 3)
     import_results(parts, glb_assets.textured, ["c", "d", "e"])  # a part of three: with a and b from the file
     assert meshy_objects() == {}
     assert not [mesh for mesh in bpy.data.meshes if mesh.library is None]  # their data went with them
@@ -115,3 +117,27 @@ def test_a_part_takes_the_results_a_resumed_file_held_and_leaves_no_copy(
     bpy.ops.wm.open_mainfile(filepath=str(blend))
     assert meshy_objects() == {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}
     assert len(bpy.data.libraries) == 1
+
+
+def test_a_part_written_while_earlier_parts_are_linked_holds_only_its_own_results(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    blend = tmp_path / "batch.blend"
+    parts = new_run(empty_scene, blend, 2)
+    import_results(parts, glb_assets.textured, ["a", "b", "c"])
+    parts.save(blend, layout=True)  # part 1 (a, b) linked in the file, c its own
+
+    parts = next_run(blend, 2)  # part 1 stays linked until earlier results were looked for
+    import_results(parts, glb_assets.textured, ["d", "e"])  # part 2 (c, d, e), written meanwhile
+    parts.unlink()
+    parts.save(blend, layout=True)  # links both parts: part 2 must not bring part 1's results again
+
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    libraries: Any = bpy.data.libraries
+    with libraries.load(str(parts.paths[1]), link=True) as (written, linked):
+        linked.collections = list(written.collections)
+    assert sorted(written.collections) == ["Meshy", "c", "d", "e"]
+    assert [library.name for library in bpy.data.libraries] == ["batch-part-002.blend"]  # no link to part 1
+
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    assert meshy_objects() == {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}

@@ -102,7 +102,14 @@ class ResultParts:
         path = self.blend.parent / PART_FOLDER / f"{self.blend.stem}-part-{len(self.paths) + 1:03d}.blend"
         actions = [bpy.data.actions[name] for name in self._actions if name in bpy.data.actions]
         self.root[PATH_PROP] = ROOT_COLLECTION  # how a later link finds it in the part, whatever its name
-        _write(path, {self.root, *actions})
+        linked = [child for child in self.root.children if child.library is not None]
+        for child in linked:  # earlier parts, still linked while a resumed run looks for its results
+            self.root.children.unlink(child)
+        try:
+            _write(path, {self.root, *actions})
+        finally:
+            for child in linked:
+                self.root.children.link(child)
         self.paths.append(path)
         self._remove(results, actions)
         self._actions, self._count = [], 0
@@ -159,19 +166,28 @@ class ResultParts:
         return [library for library in bpy.data.libraries if Path(library.filepath).name in names]
 
     def _link(self) -> list[bpy.types.Collection]:
-        """Link each part's results under the root (a part the file links already is not linked twice)."""
+        """Link each part's results under the root; the results of the parts linked already (a file saved
+        with its parts and opened again) are not linked twice."""
         libraries: Any = bpy.data.libraries  # fake-bpy-module types load() as returning None, not a context manager
-        children = set(self.root.children)
         results: list[bpy.types.Collection] = []
         for path in self.paths:
+            present = [child for child in self.root.children if _library_file(child) == path.resolve()]
+            if present:  # Blender 4.2 would link it again as a second library, from its absolute path
+                results.extend(present)
+                continue
             with libraries.load(str(path), link=True) as (source, linked):
                 linked.collections = list(source.collections)
             for holder in [c for c in linked.collections if c.get(PATH_PROP) == ROOT_COLLECTION]:
                 for collection in holder.children:
-                    if collection not in children:
-                        self.root.children.link(collection)
+                    self.root.children.link(collection)
                     results.append(collection)
         return results
+
+
+def _library_file(item: bpy.types.ID) -> Path | None:
+    """The file ``item`` is linked from (None: it is the open file's own)."""
+    library = item.library
+    return None if library is None else Path(bpy.path.abspath(library.filepath)).resolve()
 
 
 def _job_ids(collection: bpy.types.Collection) -> set[Any]:
