@@ -28,10 +28,6 @@ class TaskSlots:
         self._taken = 0
         self._changed = threading.Condition(threading.Lock())
 
-    @property
-    def taken(self) -> int:
-        return self._taken
-
     @contextmanager
     def held(self, cancel: threading.Event) -> Iterator[None]:
         """A place for the block; CancelledError when ``cancel`` is set while waiting for one."""
