@@ -138,8 +138,6 @@ class HeadlessRun:
         self._held: HeldResults | None = None
         #: Where results go every ``part_size`` imports (None: they stay in the scene).
         self._parts: ResultParts | None = None
-        #: The earlier runs' parts are linked until the first step has looked for earlier results in them.
-        self._parts_linked = False
         self._check_import: set[str] = set()
         self._unsaved = False
         self._saved_at = time.monotonic()
@@ -158,7 +156,6 @@ class HeadlessRun:
         if self._held is not None and self.workspace.blend_path is not None and self.workspace.part_size > 0:
             self._parts = ResultParts(self.workspace.blend_path, self.workspace.part_size, self._held)
             self._parts.take_over_earlier()
-            self._parts_linked = True
         try:
             wanted, previous_ids = self._match_earlier(manager)
             manager.resume()
@@ -235,9 +232,8 @@ class HeadlessRun:
             if target.job.state.is_final:
                 self._settle(target, target.job)
         self.reporter.status(self._status_line())
-        if self._parts_linked and self._parts is not None:
-            self._parts.unlink()  # every earlier result was looked for in them: imports stay cheap
-            self._parts_linked = False
+        if self._parts is not None:
+            self._parts.unlink()  # the earlier runs' parts: this step has looked for earlier results in them
         if self._unsaved and time.monotonic() - self._saved_at >= SAVE_INTERVAL_S:
             self._save()
         return all(target.outcome for target in self.targets)
