@@ -110,3 +110,25 @@ def test_assemble_joins_shards_written_in_parts(cli: Cli, sandbox: Sandbox, tmp_
     for index in (1, 2):  # appended, not linked: all.blend needs neither the shards nor their parts
         (tmp_path / f"shard-{index}").rename(tmp_path / f"gone-{index}")
     assert sorted(assets_in(describe_blend(tmp_path / "all.blend"))) == [f"crate {index}" for index in range(6)]
+
+
+def test_a_part_the_disk_refuses_is_said_and_the_next_run_makes_it_without_paying_again(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    manifest, names = prop_manifest(tmp_path, 3)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "parts").write_text("not a folder")  # where the part must go, the disk says no
+
+    refused = cli("batch", str(manifest), "--out-dir", "out", "--part-size", "2", "--json")
+    assert refused.code == 6, refused.stderr
+    assert "batch-part-001.blend" in refused.event("error")["message"]
+    created = len(sandbox.creates())
+
+    (out / "parts").unlink()
+    again = cli("batch", str(manifest), "--out-dir", "out", "--part-size", "2", "--json")
+    assert again.code == 0, again.stderr
+    assert len(sandbox.creates()) == created  # the paid results were kept: nothing created again
+    assert part_names(out) == ["batch-part-001.blend"]
+    assets = assets_in(describe_blend(out / "batch.blend"))
+    assert sorted(assets) == names and all(len(objects) == 1 for objects in assets.values())

@@ -24,6 +24,7 @@ before its next save).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -203,9 +204,8 @@ def _write(path: Path, ids: set[bpy.types.ID]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         bpy.data.libraries.write(str(temporary), ids, path_remap="NONE", fake_user=True, compress=False)
         os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise outputs.write_failed(path, outputs.reason(error)) from error
-    except RuntimeError as error:  # Blender's own "cannot open file … for writing"
-        temporary.unlink(missing_ok=True)
-        raise outputs.write_failed(path, str(error).strip().rsplit(": ", 1)[-1]) from error
+    except (OSError, RuntimeError) as error:  # RuntimeError: Blender's own "cannot open file … for writing"
+        with contextlib.suppress(OSError):  # the folder itself may be what is wrong
+            temporary.unlink(missing_ok=True)
+        reason = outputs.reason(error) if isinstance(error, OSError) else str(error).strip().rsplit(": ", 1)[-1]
+        raise outputs.write_failed(path, reason) from error
