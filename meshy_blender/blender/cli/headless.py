@@ -86,6 +86,10 @@ def exit_code_of(job: Job) -> int:
     return job.exit_code or EXIT_TASK_FAILED
 
 
+def _settled(job: Job | None) -> bool:
+    return job is None or job.state.is_final
+
+
 def publish(job: Job, dest: Path) -> list[Path]:
     """Copy the job's model to ``dest`` and a rig's clips beside it (``<stem>-walking.glb``).
 
@@ -138,6 +142,9 @@ class HeadlessRun:
         self._held: HeldResults | None = None
         #: Where results go every ``part_size`` imports (None: they stay in the scene).
         self._parts: ResultParts | None = None
+        #: Earlier runs' jobs not settled yet: their results may be in a part written before the store
+        #: heard of their import, so the parts stay linked (looked in) until these are settled.
+        self._earlier: set[str] = set()
         self._check_import: set[str] = set()
         self._unsaved = False
         self._saved_at = time.monotonic()
@@ -158,6 +165,7 @@ class HeadlessRun:
             self._parts.take_over_earlier()
         try:
             wanted, previous_ids = self._match_earlier(manager)
+            self._earlier = set(previous_ids.values())
             manager.resume()
             for target in self.targets:
                 previous_id = previous_ids.get(target.name, "")
@@ -232,8 +240,10 @@ class HeadlessRun:
             if target.job.state.is_final:
                 self._settle(target, target.job)
         self.reporter.status(self._status_line())
-        if self._parts is not None:
-            self._parts.unlink()  # the earlier runs' parts: this step has looked for earlier results in them
+        if self._parts is not None and self._manager is not None:
+            self._earlier = {job_id for job_id in self._earlier if not _settled(self._manager.get(job_id))}
+            if not self._earlier:
+                self._parts.unlink()  # no earlier job is left to look for its result in them: imports stay cheap
         if self._unsaved and time.monotonic() - self._saved_at >= SAVE_INTERVAL_S:
             self._save()
         return all(target.outcome for target in self.targets)
