@@ -26,7 +26,8 @@ def import_results(parts: ResultParts, model: Path, names: list[str]) -> None:
             model, job_id=f"job-{name}", display_name=name, tags={"meshy_name": name}, evaluate=False,
             parent=parts.root, collection_path=(),
         )  # fmt: skip
-        parts.add(result.actions)
+        parts.add(result.collection, result.actions)
+        parts.write_due()  # as the run does when no import waits
 
 
 def new_run(scene: bpy.types.Scene, blend: Path, size: int) -> ResultParts:
@@ -108,9 +109,9 @@ def test_a_part_takes_the_results_a_resumed_file_held_and_leaves_no_copy(
     parts.save(blend, layout=True)  # a checkpoint with no part yet; then the run stops
 
     parts = next_run(blend, 3)
-    import_results(parts, glb_assets.textured, ["c", "d", "e"])  # a part of three: with a and b from the file
-    assert meshy_objects() == {}
-    assert not [mesh for mesh in bpy.data.meshes if mesh.library is None]  # their data went with them
+    import_results(parts, glb_assets.textured, ["c", "d", "e"])  # a part of three: a and b from the file, c
+    assert meshy_objects() == {"d": 1, "e": 1}
+    assert [mesh.users for mesh in bpy.data.meshes if mesh.library is None] == [1, 1]  # the part's data went with it
     assert not [image for image in bpy.data.images if image.library is None and image.users == 0]
     parts.save(blend, layout=True)
 
@@ -128,7 +129,7 @@ def test_a_part_written_while_earlier_parts_are_linked_holds_only_its_own_result
     parts.save(blend, layout=True)  # part 1 (a, b) linked in the file, c its own
 
     parts = next_run(blend, 2)  # part 1 stays linked until earlier results were looked for
-    import_results(parts, glb_assets.textured, ["d", "e"])  # part 2 (c, d, e), written meanwhile
+    import_results(parts, glb_assets.textured, ["d", "e"])  # part 2 (c, d), written meanwhile; e stays
     parts.unlink()
     parts.save(blend, layout=True)  # links both parts: part 2 must not bring part 1's results again
 
@@ -136,8 +137,37 @@ def test_a_part_written_while_earlier_parts_are_linked_holds_only_its_own_result
     libraries: Any = bpy.data.libraries
     with libraries.load(str(parts.paths[1]), link=True) as (written, linked):
         linked.collections = list(written.collections)
-    assert sorted(written.collections) == ["Meshy", "c", "d", "e"]
+    assert sorted(written.collections) == ["Meshy", "c", "d"]
     assert [library.name for library in bpy.data.libraries] == ["batch-part-002.blend"]  # no link to part 1
 
     bpy.ops.wm.open_mainfile(filepath=str(blend))
     assert meshy_objects() == {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}
+
+
+def test_parts_hold_the_oldest_results_n_at_a_time_each_with_its_own_clips(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    blend = tmp_path / "batch.blend"
+    parts = new_run(empty_scene, blend, 2)
+    for name, model in (("a", glb_assets.walking), ("b", glb_assets.textured), ("c", glb_assets.running)):
+        result = importer.import_glb(
+            model, job_id=f"job-{name}", display_name=name, tags={"meshy_name": name}, evaluate=False,
+            parent=parts.root, collection_path=(),
+        )  # fmt: skip
+        parts.add(result.collection, result.actions)
+    assert part_paths(blend) == []  # an import never writes a part: the run does, when no import waits
+
+    parts.write_due()
+    assert part_paths(blend) == [tmp_path / "parts" / "batch-part-001.blend"]  # a and b; c waits for the next
+    assert meshy_objects() == {"c": 2}  # its armature and mesh
+    assert [action.name for action in bpy.data.actions] == ["running"]  # a's clip left with it, c's stays
+    parts.write_due()
+    assert len(part_paths(blend)) == 1  # one result is not a part
+
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    libraries: Any = bpy.data.libraries
+    with libraries.load(str(part_paths(blend)[0]), link=True) as (written, linked):
+        linked.actions = list(written.actions)
+        linked.collections = list(written.collections)
+    assert sorted(written.collections) == ["Meshy", "a", "b"]
+    assert written.actions == ["walking"]

@@ -178,6 +178,8 @@ class HeadlessRun:
             finished = pump.run_until(
                 self._poll, timeout=self.timeout, into=self._held.root if self._held is not None else None
             )
+            if self._parts is not None:
+                self._parts.write_due()
             if self._unsaved:
                 self._save()
             return finished
@@ -244,6 +246,8 @@ class HeadlessRun:
             self._earlier = {job_id for job_id in self._earlier if not _settled(self._manager.get(job_id))}
             if not self._earlier:
                 self._parts.unlink()  # no earlier job is left to look for its result in them: imports stay cheap
+            if not self._manager.has_ready():  # a part takes a second or more: imports first
+                self._parts.write_due()
         if self._unsaved and time.monotonic() - self._saved_at >= SAVE_INTERVAL_S:
             self._save()
         return all(target.outcome for target in self.targets)
@@ -330,7 +334,7 @@ class HeadlessRun:
     def _imported(self, job: Job, result: importer.ImportResult) -> None:
         self._unsaved = True
         if self._parts is not None:
-            self._parts.add(result.actions)
+            self._parts.add(result.collection, result.actions)
         if job.kind == "animate" and bpy.context.scene is not None:
             render = bpy.context.scene.render
             notice = animations.fps_notice(job.stages[-1].body.get("post_process"), render.fps / render.fps_base)

@@ -6,7 +6,9 @@ one in the file (BENCHMARKS.md, section 6). 1,000 imports of one model into one 
 last 100 took 2.8 times as long as the first 100, 29 s in all. So ``meshy batch --part-size N``
 writes every N results to ``parts/<batch>-part-001.blend`` … (``bpy.data.libraries.write``: the
 run's "Meshy" collection with those results and what they use, packed textures included)
-and removes them from the open file, which then never holds more than N results: the same
+and removes them from the open file (between imports, when none waits: a part of 100 takes
+1-1.5 s, which inside the import that completed it held up every result ready meanwhile),
+which then holds little more than N results: the same
 1,000 imports stay flat (×0.8) and take 10.5 s. The batch's file links every part's results
 under its "Meshy" collection when it is saved, and only then: linked data-blocks are walked
 by each delete too (×3.1 when the parts stayed linked). It shows every asset, in a few MB;
@@ -55,8 +57,8 @@ class ResultParts:
         self.paths = part_paths(blend)
         #: Where the next block of the grid starts on X.
         self.next_x = 0.0
-        self._actions: list[str] = []
-        self._count = 0
+        #: The clips of each result imported by this run and not yet in a part, by the result's collection.
+        self._actions: dict[str, list[str]] = {}
 
     @property
     def root(self) -> bpy.types.Collection:
@@ -83,37 +85,44 @@ class ResultParts:
                 self.next_x = scene_io.world_bounds(linked)[1].x + scene_io.GRID_MARGIN
 
     # -- each import ----------------------------------------------------------------------
-    def add(self, actions: Iterable[str]) -> None:
-        """One result was imported under the root (``actions``: its clips, kept only by a fake user)."""
-        self._actions.extend(actions)
-        self._count += 1
-        if self._count >= self.size:
-            self.write_part()
+    def add(self, result: bpy.types.Collection, actions: Iterable[str]) -> None:
+        """``result`` was imported under the root (``actions``: its clips, kept only by a fake user).
 
-    def write_part(self) -> None:
-        """Lay out, write and remove the results the file holds (LocalWriteError when the disk refuses)."""
+        Its part is written by :meth:`write_due`, which the run calls when no import is waiting.
+        """
+        self._actions[result.name_full] = list(actions)
+
+    def due(self) -> bool:
+        """Whether the file holds a part's worth of results."""
+        return len(self.local_results()) >= self.size
+
+    def write_due(self) -> None:
+        """Write the file's oldest results as parts of :attr:`size` while it holds that many (LocalWriteError
+        when the disk refuses). A part is never written inside an import: it takes a second or more."""
+        while self.due():
+            self.write_part(self.local_results()[: self.size])
+
+    def write_part(self, results: Sequence[bpy.types.Collection]) -> None:
+        """Lay out, write and remove ``results`` (LocalWriteError when the disk refuses)."""
         from . import library_keep
 
-        results = self.local_results()
-        if not results:
-            return
         library_keep.flush()  # the library's queued .blend files read this data: written first
         with self.held.in_scene():  # world matrices are evaluated for the scene's objects only
             self.layout(results, advance=True)
         path = self.blend.parent / PART_FOLDER / f"{self.blend.stem}-part-{len(self.paths) + 1:03d}.blend"
-        actions = [bpy.data.actions[name] for name in self._actions if name in bpy.data.actions]
+        clips = [name for result in results for name in self._actions.pop(result.name_full, ())]
+        actions = [bpy.data.actions[name] for name in clips if name in bpy.data.actions]
         self.root[PATH_PROP] = ROOT_COLLECTION  # how a later link finds it in the part, whatever its name
-        linked = [child for child in self.root.children if child.library is not None]
-        for child in linked:  # earlier parts, still linked while a resumed run looks for its results
+        others = [child for child in self.root.children if child not in results]
+        for child in others:  # earlier parts still linked, and the results of the next part
             self.root.children.unlink(child)
         try:
             _write(path, {self.root, *actions})
         finally:
-            for child in linked:
+            for child in others:
                 self.root.children.link(child)
         self.paths.append(path)
         self._remove(results, actions)
-        self._actions, self._count = [], 0
 
     def _remove(self, results: Sequence[bpy.types.Collection], actions: Sequence[bpy.types.ID] = ()) -> None:
         """Take ``results`` out of the file with everything only they used (meshes, materials, textures, clips).
