@@ -16,12 +16,14 @@ no others. The header parsing of every GLB check in the add-on lives here.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import json
 import math
 import os
 import re
 import stat
 import struct
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -50,6 +52,8 @@ COMPONENTS = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}
 MATRICES = {"MAT2": 2, "MAT3": 3, "MAT4": 4}
 MIN_STRIDE, MAX_STRIDE = 4, 252
 SHOWN_CHARS = 80
+#: Files this process found safe (see :func:`check_glb_safe`), the oldest forgotten first.
+VERIFIED_MAX = 1024
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
@@ -75,6 +79,8 @@ class Limits:
 
 
 LIMITS = Limits()
+_verified: dict[tuple[str, Limits], tuple[int, ...]] = {}
+_verified_lock = threading.Lock()
 
 
 class RefusedModelError(MeshyError):
@@ -145,16 +151,40 @@ def check_glb_safe(path: str | os.PathLike[str], limits: Limits = LIMITS) -> Non
 
     Allowed: a glTF 2.0 binary whose buffers and images hold only the file's binary chunk
     and base64 ``data:`` URIs, whose declared sizes fit that data, and within ``limits``.
+    A file this process found safe is not read again while it is the same file, unchanged:
+    same device, inode, size, modification and change times (any write moves the change
+    time, which no program can set back). The worker that downloads a result checks it
+    (:func:`check_ahead`), so the import's check on Blender's main thread is one ``stat``.
+    What this guards against is what the network sent; a local program able to rewrite the
+    file could as well do it between the import's check and the importer's read.
     """
     name = Path(path).name
+    key = (os.path.abspath(path), limits)
     try:
-        document, bin_length, size = _read(Path(path), limits)
+        if _verified.get(key) == _identity(os.stat(path)):
+            return
+        document, bin_length, info = _read(Path(path), limits)
         _walk(document, limits)
-        _check_structure(document, bin_length, size, limits)
+        _check_structure(document, bin_length, info.st_size, limits)
     except _Refusal as refusal:
         raise RefusedModelError(f"The model file {_show(name)} was not imported: {refusal}.") from None
     except OSError as error:
         raise RefusedModelError(f"Cannot read the model file {_show(name)}: {error.strerror}.") from error
+    with _verified_lock:
+        _verified[key] = _identity(info)
+        while len(_verified) > VERIFIED_MAX:
+            del _verified[next(iter(_verified))]
+
+
+def check_ahead(path: str | os.PathLike[str]) -> None:
+    """Check ``path`` now (a worker thread), so that its import finds it checked; a refusal is left to
+    the import, which says it in the same words."""
+    with contextlib.suppress(RefusedModelError):
+        check_glb_safe(path)
+
+
+def _identity(info: os.stat_result) -> tuple[int, ...]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _read_at(fd: int, offset: int, count: int) -> bytes:
@@ -169,8 +199,8 @@ def _read_at(fd: int, offset: int, count: int) -> bytes:
     return b"".join(parts)
 
 
-def _read(path: Path, limits: Limits) -> tuple[Any, int | None, int]:
-    """The parsed JSON chunk, the BIN chunk's length (None without one) and the file's size."""
+def _read(path: Path, limits: Limits) -> tuple[Any, int | None, os.stat_result]:
+    """The parsed JSON chunk, the BIN chunk's length (None without one) and the file's ``stat`` as read."""
     # Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags)
@@ -203,7 +233,7 @@ def _read(path: Path, limits: Limits) -> tuple[Any, int | None, int]:
                 bin_length = length
     finally:
         os.close(fd)
-    return _parse(text), bin_length, size
+    return _parse(text), bin_length, info
 
 
 def _no_constant(name: str) -> NoReturn:

@@ -34,7 +34,7 @@ from ..api.errors import (
     ResultExpiredError,
     ServerError,
 )
-from ..api.glb_safety import is_valid_glb
+from ..api.glb_safety import check_ahead, is_valid_glb
 from ..api.images import MAX_PNG_BYTES, check_png, is_valid_png
 from ..api.tasks import Task, expired_message
 from . import outputs
@@ -117,6 +117,8 @@ class JobRunner:
                         self._create(stage)
                     self._final_task = self._watch(stage)
             self._download_results()
+            if self.job.import_result and "model" in self.job.files:
+                check_ahead(self.job.files["model"])  # the import's safety check, here rather than on Blender's thread
             if self.on_result is not None and self._final_task is not None:
                 self.on_result(self.job, self._final_task)
             self._set_state(JobState.READY if self.job.import_result else JobState.DONE, "")

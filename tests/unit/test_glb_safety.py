@@ -326,3 +326,26 @@ def test_truncated_or_overlong_chunks_are_refused(tmp_path: Path) -> None:
 def test_rewriting_a_real_model_keeps_it_valid(tmp_path: Path) -> None:
     """The helper the hostile cases are made with changes only what the edit changes."""
     check_glb_safe(write(tmp_path, rewrite_glb(sandbox_assets.rigged_character_glb(), lambda document: None)))
+
+
+def test_a_model_changed_after_it_was_checked_is_checked_again(tmp_path: Path) -> None:
+    """The import's check remembers a file found safe (the worker checks it after the download), not its name."""
+    embedded = "data:image/png;base64," + base64.b64encode(b"\x89PNG not really").decode()
+    outside = "/" * (len(embedded) - len("etc/passwd")) + "etc/passwd"  # as long: the files are the same size
+    safe = glb_from(triangle(images=[{"uri": embedded}]), TRIANGLE)
+    hostile = glb_from(triangle(images=[{"uri": outside}]), TRIANGLE)
+    assert len(safe) == len(hostile)
+    path = write(tmp_path, safe)
+    check_glb_safe(path)
+
+    os.replace(write(tmp_path, hostile, "incoming.glb"), path)  # another file under the same name
+    refused(path, OUTSIDE)
+
+    path.write_bytes(safe)
+    check_glb_safe(path)
+    checked = os.stat(path)
+    deadline = time.monotonic() + 5
+    while os.stat(path).st_ctime_ns == checked.st_ctime_ns and time.monotonic() < deadline:  # times move in ticks
+        path.write_bytes(hostile)  # the same file (inode), rewritten in place, as long as it was
+    assert os.stat(path).st_ino == checked.st_ino
+    refused(path, OUTSIDE)
