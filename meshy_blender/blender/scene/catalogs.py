@@ -71,10 +71,17 @@ def known_catalogs() -> dict[str, str]:
 
 def read_catalogs(folder: Path) -> dict[str, str]:
     """UUID → path of the catalogs in ``folder``'s catalog file ({} when there is none)."""
+    return _parse(_text(folder / CATALOG_FILE) or "")
+
+
+def _text(target: Path) -> str | None:
     try:
-        text = (folder / CATALOG_FILE).read_text(encoding="utf-8")
+        return target.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
-        return {}
+        return None
+
+
+def _parse(text: str) -> dict[str, str]:
     found = {}
     for line in text.splitlines():
         parts = line.strip().split(":", 2)
@@ -89,27 +96,37 @@ def write_catalogs(folder: Path, paths: Iterable[str]) -> Path:
     Lines already there stay as they are (a catalog the user renamed keeps its new path:
     assets follow the UUID); missing ones are appended. The file is replaced whole, and
     not at all when nothing is missing. Raises OSError when the folder cannot be written.
+
+    A folder without the file (each library entry's) gets it without the lock: it is only
+    ever created whole where there is none (:func:`_create`), so a writer holding the lock
+    replaces only a file it read under the lock.
     """
     wanted = sorted({parent for path in paths for parent in _with_parents(path)})
     target = folder / CATALOG_FILE
-    if _defines(read_catalogs(folder), wanted):  # the usual case after the first result: no lock, no write
+    text = _text(target)
+    if text is not None and _defines(_parse(text), wanted):  # the usual case after the first result
+        return target
+    if text is None and _create(target, _HEADER + _lines(wanted)):
         return target
     with FileLock(folder / f".{CATALOG_FILE}.lock") as lock:
         if not lock.acquire(LOCK_WAIT_S):
             raise OSError(f"{target} stayed busy for {LOCK_WAIT_S:g} s (another Blender is writing it)")
-        present = read_catalogs(folder)
+        text = _text(target)
+        if text is None:
+            if _create(target, _HEADER + _lines(wanted)):
+                return target
+            text = _text(target) or _HEADER  # made meanwhile by a writer without the lock
+        present = _parse(text)
         if _defines(present, wanted):
             return target
-        missing = [path for path in wanted if catalog_uuid(path) not in present]
-        try:
-            text = target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = _HEADER
         if not text.endswith("\n"):
             text += "\n"
-        text += "".join(f"{catalog_uuid(path)}:{path}:{simple_name(path)}\n" for path in missing)
-        _replace(target, text)
+        _replace(target, text + _lines([path for path in wanted if catalog_uuid(path) not in present]))
     return target
+
+
+def _lines(paths: Iterable[str]) -> str:
+    return "".join(f"{catalog_uuid(path)}:{path}:{simple_name(path)}\n" for path in paths)
 
 
 def _defines(present: dict[str, str], wanted: Iterable[str]) -> bool:
@@ -126,11 +143,36 @@ def _with_parents(path: str) -> list[str]:
 
 
 def _replace(target: Path, text: str) -> None:
+    temporary = _written(target, text)
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _create(target: Path, text: str) -> bool:
+    """Write ``target`` whole unless a file is there (another process made it first); whether it was written.
+
+    A hard link of a file written aside: it appears whole, and only where there was none.
+    """
+    temporary = _written(target, text)
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        return False
+    finally:
+        temporary.unlink(missing_ok=True)
+    return True
+
+
+def _written(target: Path, text: str) -> Path:
+    """``text`` in a new temporary file beside ``target``."""
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
-        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return Path(temporary)
