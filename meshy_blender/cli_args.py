@@ -207,7 +207,24 @@ def _task_command(
     parser.add_argument("-o", "--output", required=True, **output)
     _timeout(parser, DEFAULT_TIMEOUT_S)
     _wait_for_output(parser)
+    _library_choice(parser)
     return parser
+
+
+def _library_choice(parser: argparse.ArgumentParser) -> None:
+    """Where a command's results are kept besides its output: the artist's library, another, or none."""
+    group = parser.add_argument_group("library").add_mutually_exclusive_group()
+    group.add_argument(
+        "--library-dir",
+        metavar="DIR",
+        help="keep the results in this library (default: $MESHY_LIBRARY_DIR or the add-on's)",
+    )
+    group.add_argument(
+        "--no-library",
+        action="store_true",
+        help="keep the results only where the command writes them, not in a library (a farm node's library "
+        "is nobody's: a batch's --out-dir is an asset library of its own; each result then costs less)",
+    )
 
 
 def _generation(sub: argparse._SubParsersAction, kind: str, common: argparse.ArgumentParser) -> None:
@@ -359,6 +376,7 @@ def _batch(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> 
     )
     _timeout(parser, DEFAULT_BATCH_TIMEOUT_S)
     _wait_for_output(parser)
+    _library_choice(parser)
 
 
 def _assemble(sub: argparse._SubParsersAction) -> None:

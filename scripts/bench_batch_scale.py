@@ -18,9 +18,9 @@ first 100. Peak memory is the process's ``ru_maxrss``: run one size per process.
     .venv/bin/python scripts/bench_batch_scale.py --rows 300
     .venv/bin/python scripts/bench_batch_scale.py --rows 1000
 
-``--without-library`` leaves out what the batch does for the artist's library (issue 13:
-each result's pictures fetched and its asset written into the library, into a temporary
-folder here), measuring the batch as the goals were set.
+``--without-library`` runs the batch with ``--no-library`` (a farm node's choice): nothing of
+what the batch does for the artist's library (issue 13: each result's pictures fetched and its
+asset written into the library, into a temporary folder here), the batch as the goals were set.
 """
 
 from __future__ import annotations
@@ -92,8 +92,6 @@ def main() -> int:
     parser.add_argument("--part-size", type=int, default=None, help="meshy batch --part-size (default: its own)")
     options = parser.parse_args()
     rows = options.rows
-    if options.without_library:
-        JobManager._keep_result = lambda *_args, **_kwargs: None  # type: ignore[method-assign]
     out = bench_common.report_stream()
     print(bench_common.machine_line(), file=out)
     gltf: list[float] = []
@@ -108,6 +106,7 @@ def main() -> int:
         bench_common.empty_scene()
         rss_before = peak_rss_mb()
         extra = [] if options.part_size is None else ["--part-size", str(options.part_size)]
+        extra += ["--no-library"] if options.without_library else []
         wall, imports, code, epoch = bench_batch.run_batch(sandbox, Path(temp), rows, CONCURRENCY, extra)
         log = sandbox.requests()
     rss_after = peak_rss_mb()

@@ -94,7 +94,8 @@ def import_job(
         return
     entry = assets.entry_for(job, manager.library)
     # Marked now (the open file and a batch's .blend need it); its library .blend is written when the pump idles.
-    library_keep.defer(manager.library, entry, assets.mark_result(result, entry), result.actions)
+    asset = assets.mark_result(result, entry, None if manager.library is not None else manager.thumbnail_of(job))
+    library_keep.defer(manager.library, entry, asset, result.actions)
     manager.mark_imported(job, [obj.name for obj in result.objects], warning=_missing_maps(job, result))
     for listener in import_listeners:
         listener(job, result)

@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING
 
 from ..api.errors import EXIT_TASK_FAILED, CancelledError, LocalWriteError, MeshyError
 from ..library import Library, record_result
+from ..library.entry import THUMBNAIL
+from ..library.recorder import fetch_thumbnail
 from .job_book import JobBook
 from .model import FileRef, Job, JobState
 from .ownership import JobInUseError
@@ -468,9 +470,19 @@ class JobManager:
     def _keep_result(
         self, job: Job, task: Task | None, client: MeshyClient | None = None, cancel: threading.Event | None = None
     ) -> None:
-        """Keep the downloaded result in the library (once; never fails the job)."""
+        """Keep the downloaded result in the library (once; never fails the job).
+
+        Kept in no library (``--no-library``), a result to import still gets Meshy's thumbnail,
+        beside its files, as its asset's preview (:meth:`thumbnail_of`).
+        """
         if self.library is not None:
             record_result(self.library, job, task, source=self.library_source, client=client, cancel=cancel)
+        elif job.import_result and task is not None and client is not None:
+            fetch_thumbnail(client, task, self.download_dir / job.id, cancel)
+
+    def thumbnail_of(self, job: Job) -> Path | None:
+        """The thumbnail fetched beside ``job``'s files when it is kept in no library, if any."""
+        return next((self.download_dir / job.id).glob(f"{THUMBNAIL}.*"), None)
 
     def _finish_canceled(self, job: Job) -> None:
         job.state = JobState.CANCELED

@@ -250,12 +250,29 @@ def thumbnail_url(task: Task) -> str:
     return task.thumbnail_url or task.alpha_thumbnail_url or (views[0] if views else "")
 
 
+def fetch_thumbnail(client: Downloader, task: Task, folder: Path, cancel: threading.Event | None = None) -> Path | None:
+    """Meshy's thumbnail of ``task`` fetched into ``folder`` as ``thumbnail.<suffix>``: the preview of a result
+    kept in no library (``--no-library``); None when there is none or it could not be fetched."""
+    return _fetch(client, {THUMBNAIL: (thumbnail_url(task), THUMBNAIL_MAX_BYTES)}, task, folder, cancel).get(THUMBNAIL)
+
+
 def _fetch_pictures(
     client: Downloader | None, task: Task, folder: Path, cancel: threading.Event | None
 ) -> dict[str, Path]:
     """The thumbnail (role :data:`THUMBNAIL`) and texture maps (by name) that could be fetched into ``folder``."""
     wanted = {THUMBNAIL: (thumbnail_url(task), THUMBNAIL_MAX_BYTES)}
     wanted.update({name: (url, TEXTURE_MAX_BYTES) for name, url in task.texture_urls.items()})
+    return _fetch(client, wanted, task, folder, cancel)
+
+
+def _fetch(
+    client: Downloader | None,
+    wanted: dict[str, tuple[str, int]],
+    task: Task,
+    folder: Path,
+    cancel: threading.Event | None,
+) -> dict[str, Path]:
+    """The pictures of ``wanted`` (role → link and size limit) that could be fetched into ``folder``, by role."""
     fetched = {}
     for role, (url, limit) in wanted.items():
         if client is None or not url:

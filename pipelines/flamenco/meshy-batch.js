@@ -15,6 +15,8 @@ const JOB_TYPE = {
           description: "Tasks that generate; each gets rows K, K+N, … and its share of the account's queue" },
         { key: "max_credits", type: "int32", default: 0, propargs: { min: 0 },
           description: "Credits the whole job may spend, shared evenly by the shards; 0: no budget" },
+        { key: "keep_in_library", type: "bool", default: false,
+          description: "Also keep each result in the Meshy library of the worker's user (a farm node's is nobody's)" },
     ],
 };
 
@@ -29,6 +31,9 @@ function compileJob(job) {
                                    "--shard", `${index}/${settings.shards}`]);
         if (settings.max_credits > 0) {
             args.push("--max-credits", String(Math.floor(settings.max_credits / settings.shards)));
+        }
+        if (!settings.keep_in_library) {
+            args.push("--no-library");
         }
         const task = author.Task(`generate-${index}`, "blender");
         task.addCommand(author.Command("exec", { exe: "{blender}", args: args }));

@@ -65,3 +65,26 @@ def test_a_model_received_by_the_bridge_once_has_its_library_blend(cli: Cli, san
     (blend,) = Path(LIBRARY_DIR).glob("*/Sent lantern.blend")
     (name,) = describe_blend(blend)["assets"]
     assert name == "Sent lantern"
+
+
+def test_a_batch_kept_in_no_library_still_marks_its_assets_with_meshys_thumbnail(cli: Cli, tmp_path: Path) -> None:
+    """A farm node's choice: nothing into the library, the batch folder an asset library of its own."""
+    manifest = tmp_path / "assets.jsonl"
+    manifest.write_text(json.dumps({"name": "stool", "kind": "text-to-3d", "prompt": "an oak stool"}) + "\n")
+    before = sorted(Path(LIBRARY_DIR).iterdir()) if Path(LIBRARY_DIR).is_dir() else []
+
+    batch = cli("batch", str(manifest), "--out-dir", "out", "--no-library", "--json")
+
+    assert batch.code == 0, batch.stderr
+    assert (sorted(Path(LIBRARY_DIR).iterdir()) if Path(LIBRARY_DIR).is_dir() else []) == before
+    (asset,) = describe_blend(tmp_path / "out" / "batch.blend")["assets"].values()
+    assert asset["catalog_id"] == catalog_uuid("Meshy/Text to 3D") and asset["preview_size"][0] > 0
+
+
+def test_a_command_keeps_its_result_in_the_library_it_is_given(cli: Cli, tmp_path: Path) -> None:
+    made = cli("text-to-3d", "--prompt", "a pine shelf", "-o", "shelf.glb", "--library-dir", "studio-lib", "--json")
+
+    assert made.code == 0, made.stderr
+    assert (tmp_path / "studio-lib" / made.event("done")["task_id"]).is_dir()
+    both = cli("text-to-3d", "--prompt", "a pine shelf", "-o", "shelf.glb", "--library-dir", "x", "--no-library")
+    assert both.code == 2 and "not allowed with argument" in both.stderr

@@ -46,6 +46,7 @@ def test_a_job_killed_in_its_second_shard_runs_again_to_six_assets_made_once(san
         "-p", f"MeshyCommand={sys.executable} -m meshy_blender",
     )  # fmt: skip
     env = cli_env(sandbox.url, TEST_KEY)  # the key reaches the tasks through the environment only
+    env["MESHY_LIBRARY_DIR"] = str(tmp_path / "worker-library")
 
     # Shard 1 makes chair and cup; shard 2 (table, rock) is stopped once its tasks exist (tasks take 1 s).
     first = subprocess.Popen([str(OPENJD), *run], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -63,3 +64,4 @@ def test_a_job_killed_in_its_second_shard_runs_again_to_six_assets_made_once(san
     assert len(sandbox.creates()) == 6  # shard 2 carried on with the tasks in its job store
     assert sorted(path.name for path in (out / "shard-2").glob("*.glb")) == ["rock.glb", "table.glb"]  # rows 2, 5
     assert meshes(out / "assembled.blend") == sorted(names)
+    assert not (tmp_path / "worker-library").exists()  # KeepInLibrary "no": a farm node's library is nobody's

@@ -199,7 +199,8 @@ def _dispatch(args: argparse.Namespace, reporter: Reporter, *, module_mode: bool
         _require_blender(args.command)
         from .library import library_dir
 
-        config = dataclasses.replace(_config(args), library_dir=library_dir(args))  # results kept in the library
+        kept_in = None if args.no_library else library_dir(args)  # results kept in the library, unless asked not to
+        config = dataclasses.replace(_config(args), library_dir=kept_in)
         _allow_network(module_mode)
         return plan.run(config, reporter)
     config = _config(args)

@@ -61,15 +61,18 @@ def entry_for(job: Job, library: Library | None) -> Entry:
     return kept if kept is not None else describe(job, None, entry_id=entry_id, source="")
 
 
-def mark_result(result: ImportResult, entry: Entry) -> bpy.types.ID:
+def mark_result(result: ImportResult, entry: Entry, thumbnail: Path | None = None) -> bpy.types.ID:
     """Mark an import as an asset (its one object, else its collection); the marked ID."""
     target: bpy.types.ID = result.objects[0] if len(result.objects) == 1 else result.collection
-    mark(target, entry)
+    mark(target, entry, thumbnail)
     return target
 
 
-def mark(target: bpy.types.ID, entry: Entry) -> None:
-    """Make ``target`` an asset described by ``entry``: catalog, tags, description, preview."""
+def mark(target: bpy.types.ID, entry: Entry, thumbnail: Path | None = None) -> None:
+    """Make ``target`` an asset described by ``entry``: catalog, tags, description, preview.
+
+    The preview is the entry's thumbnail, else ``thumbnail`` (a result kept in no library).
+    """
     target.asset_mark()
     data = target.asset_data
     if data is None:  # a linked ID cannot be marked
@@ -79,7 +82,7 @@ def mark(target: bpy.types.ID, entry: Entry) -> None:
         data.description = entry.prompt
     for tag in tags(entry):
         data.tags.new(tag, skip_if_exists=True)
-    thumbnail = entry.thumbnail_path
+    thumbnail = entry.thumbnail_path or thumbnail
     if thumbnail is not None and thumbnail.is_file() and load_preview(target, thumbnail):
         return
     if not bpy.app.background:
