@@ -19,15 +19,15 @@ on request (the library's Import, its command) marks and keeps at once.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import bpy
 
+from ...api.errors import LocalWriteError
 from ...library import Entry, Library
+from . import scene_io
 from .assets import mark_result, write_catalog_file
 from .importer import ImportResult
 
@@ -70,7 +70,7 @@ def keep(library: Library | None, entry: Entry, asset: bpy.types.ID, actions: It
     try:
         write_asset_blend(target, asset, [bpy.data.actions[name] for name in actions if name in bpy.data.actions])
         write_catalog_file(library.folder, [asset])
-    except OSError as error:
+    except (OSError, LocalWriteError) as error:
         log.warning("Meshy: the asset of %s could not be written into the library (%s)", entry.name, error)
         return None
     return target
@@ -79,16 +79,8 @@ def keep(library: Library | None, entry: Entry, asset: bpy.types.ID, actions: It
 def write_asset_blend(target: Path, asset: bpy.types.ID, extra: Iterable[bpy.types.ID] = ()) -> Path:
     """Write ``asset`` and ``extra`` (with everything they use) as the .blend ``target``, whole or not at all.
 
-    Its folder's catalog file defines the asset's catalog. Raises OSError.
+    Its folder's catalog file defines the asset's catalog. Raises LocalWriteError or OSError.
     """
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".blend", dir=target.parent)
-    os.close(handle)
-    try:
-        # Uncompressed: 2 ms, not 20 (textures are packed PNG/JPEG already, which gain little).
-        bpy.data.libraries.write(temporary, {asset, *extra}, path_remap="NONE", fake_user=True, compress=False)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    scene_io.write_blocks(target, {asset, *extra})
     write_catalog_file(target.parent, [asset])
     return target

@@ -26,8 +26,6 @@ before its next save).
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,7 +115,7 @@ class ResultParts:
         for child in others:  # earlier parts still linked, and the results of the next part
             self.root.children.unlink(child)
         try:
-            _write(path, {self.root, *actions})
+            scene_io.write_blocks(path, {self.root, *actions})
         finally:
             for child in others:
                 self.root.children.link(child)
@@ -202,19 +200,3 @@ def _library_file(item: bpy.types.ID) -> Path | None:
 
 def _job_ids(collection: bpy.types.Collection) -> set[Any]:
     return {obj.get(JOB_ID_PROP) for obj in collection.all_objects}
-
-
-def _write(path: Path, ids: set[bpy.types.ID]) -> None:
-    """``ids`` and what they use as ``path``, whole or not at all; LocalWriteError naming it when that fails."""
-    from ...jobs import outputs
-
-    temporary = path.with_name(f".{path.name}.writing")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        bpy.data.libraries.write(str(temporary), ids, path_remap="NONE", fake_user=True, compress=False)
-        os.replace(temporary, path)
-    except (OSError, RuntimeError) as error:  # RuntimeError: Blender's own "cannot open file … for writing"
-        with contextlib.suppress(OSError):  # the folder itself may be what is wrong
-            temporary.unlink(missing_ok=True)
-        reason = outputs.reason(error) if isinstance(error, OSError) else str(error).strip().rsplit(": ", 1)[-1]
-        raise outputs.write_failed(path, reason) from error
