@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -213,4 +214,36 @@ def test_cancel_interrupts_a_download_waiting_for_data(chunked_server: _ChunkedS
             client.download(url_of(chunked_server, "/stall"), tmp_path / "stall.glb", cancel=cancel, stall_timeout=60)
     finally:
         timer.cancel()
+    assert files_in(tmp_path) == []
+
+
+@pytest.mark.timeout(15)
+def test_cancelling_one_of_two_waiting_downloads_stops_only_that_one(
+    chunked_server: _ChunkedServer, tmp_path: Path
+) -> None:
+    """Every download being read is watched by one thread: it must shut the right socket, and only that one."""
+    cancels = {name: threading.Event() for name in ("first", "second")}
+    outcomes: dict[str, BaseException | None] = {}
+
+    def fetch(name: str) -> None:
+        try:
+            with sandbox_client(url_of(chunked_server, ""), "msy_any_key_123") as client:
+                client.download(
+                    url_of(chunked_server, "/stall"), tmp_path / f"{name}.glb", cancel=cancels[name], stall_timeout=60
+                )
+            outcomes[name] = None
+        except BaseException as error:  # the outcome is what the test reads
+            outcomes[name] = error
+
+    threads = {name: threading.Thread(target=fetch, args=(name,)) for name in cancels}
+    for thread in threads.values():
+        thread.start()
+    time.sleep(0.3)  # both wait for data
+    cancels["first"].set()
+    threads["first"].join(5)
+    assert isinstance(outcomes.get("first"), CancelledError)
+    assert threads["second"].is_alive() and "second" not in outcomes  # still waiting, its socket untouched
+    cancels["second"].set()
+    threads["second"].join(5)
+    assert isinstance(outcomes.get("second"), CancelledError)
     assert files_in(tmp_path) == []
