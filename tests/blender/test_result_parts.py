@@ -27,7 +27,7 @@ def import_results(parts: ResultParts, model: Path, names: list[str]) -> None:
             parent=parts.root, collection_path=(),
         )  # fmt: skip
         parts.add(result.collection, result.actions)
-        parts.write_due()  # as the run does when no import waits
+        parts.write_due()  # as the run does between pump steps
 
 
 def new_run(scene: bpy.types.Scene, blend: Path, size: int) -> ResultParts:
@@ -155,7 +155,7 @@ def test_parts_hold_the_oldest_results_n_at_a_time_each_with_its_own_clips(
             parent=parts.root, collection_path=(),
         )  # fmt: skip
         parts.add(result.collection, result.actions)
-    assert part_paths(blend) == []  # an import never writes a part: the run does, when no import waits
+    assert part_paths(blend) == []  # an import never writes a part: the run does, between pump steps
 
     parts.write_due()
     assert part_paths(blend) == [tmp_path / "parts" / "batch-part-001.blend"]  # a and b; c waits for the next
@@ -171,3 +171,23 @@ def test_parts_hold_the_oldest_results_n_at_a_time_each_with_its_own_clips(
         linked.collections = list(written.collections)
     assert sorted(written.collections) == ["Meshy", "a", "b"]
     assert written.actions == ["walking"]
+
+
+def test_a_checkpoint_leaves_the_parts_out_and_the_next_run_takes_them_over(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, tmp_path: Path
+) -> None:
+    """Linking every part at each checkpoint read them all (seconds with nine); only the run's last save links them."""
+    blend = tmp_path / "batch.blend"
+    parts = new_run(empty_scene, blend, 2)
+    import_results(parts, glb_assets.textured, ["a", "b", "c"])
+    parts.save(blend, layout=True, parts=False)  # a checkpoint; then the run stops
+
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    assert meshy_objects() == {"c": 1} and not bpy.data.libraries  # the part is not in the checkpoint
+    parts = next_run(blend, 2)
+    assert meshy_objects() == {"a": 1, "b": 1, "c": 1}  # the next run links it first: a and b count as imported
+    parts.unlink()
+    parts.save(blend, layout=True)  # the last save links it
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    assert meshy_objects() == {"a": 1, "b": 1, "c": 1}
+    assert [library.filepath for library in bpy.data.libraries] == ["//parts/batch-part-001.blend"]

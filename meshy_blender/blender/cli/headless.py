@@ -147,6 +147,8 @@ class HeadlessRun:
         self._earlier: set[str] = set()
         self._check_import: set[str] = set()
         self._unsaved = False
+        #: Whether the file on disk links every part (a checkpoint does not: see ``ResultParts.save``).
+        self._saved_whole = True
         self._saved_at = time.monotonic()
 
     # -- the run -------------------------------------------------------------------
@@ -180,8 +182,8 @@ class HeadlessRun:
             )
             if self._parts is not None:
                 self._parts.write_due()
-            if self._unsaved:
-                self._save()
+            if self._unsaved or not self._saved_whole:
+                self._save(last=True)
             return finished
         finally:
             if self._held is not None:
@@ -246,8 +248,7 @@ class HeadlessRun:
             self._earlier = {job_id for job_id in self._earlier if not _settled(self._manager.get(job_id))}
             if not self._earlier:
                 self._parts.unlink()  # no earlier job is left to look for its result in them: imports stay cheap
-            if not self._manager.has_ready():  # a part takes a second or more: imports first
-                self._parts.write_due()
+            self._parts.write_due()  # between pump steps, after every import ready at this one
         if self._unsaved and time.monotonic() - self._saved_at >= SAVE_INTERVAL_S:
             self._save()
         return all(target.outcome for target in self.targets)
@@ -362,12 +363,14 @@ class HeadlessRun:
         return line + (f", {counts['undone']} left undone (credit budget)" if counts["undone"] else "")
 
     # -- the scene -----------------------------------------------------------------
-    def _save(self) -> None:
+    def _save(self, *, last: bool = False) -> None:
+        """Save the batch's file: a checkpoint while the run goes on, with the parts linked only at its ``last``."""
         path = self.workspace.blend_path
         if path is None:
             return
         if self._parts is not None:
-            self._parts.save(path, layout=self.workspace.layout)
+            self._parts.save(path, layout=self.workspace.layout, parts=last)
+            self._saved_whole = last or not self._parts.paths
         else:
             with self._held.in_scene() if self._held is not None else contextlib.nullcontext():
                 if self.workspace.layout:

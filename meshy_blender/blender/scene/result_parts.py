@@ -6,9 +6,10 @@ one in the file (BENCHMARKS.md, section 6). 1,000 imports of one model into one 
 last 100 took 2.8 times as long as the first 100, 29 s in all. So ``meshy batch --part-size N``
 writes every N results to ``parts/<batch>-part-001.blend`` … (``bpy.data.libraries.write``: the
 run's "Meshy" collection with those results and what they use, packed textures included)
-and removes them from the open file (between imports, when none waits: a part of 100 takes
-1-1.5 s, which inside the import that completed it held up every result ready meanwhile),
-which then holds little more than N results: the same
+and removes them from the open file (between pump steps, after the imports of each: a part
+of 100 takes 0.15-0.35 s, which inside the import that completed it held up every result ready
+meanwhile; waiting for a moment with no import ready let a batch at full speed grow its file
+to 1,000 results), which then holds little more than N results: the same
 1,000 imports stay flat (×0.8) and take 10.5 s. The batch's file links every part's results
 under its "Meshy" collection when it is saved, and only then: linked data-blocks are walked
 by each delete too (×3.1 when the parts stayed linked). It shows every asset, in a few MB;
@@ -27,7 +28,7 @@ before its next save).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ class ResultParts:
     def add(self, result: bpy.types.Collection, actions: Iterable[str]) -> None:
         """``result`` was imported under the root (``actions``: its clips, kept only by a fake user).
 
-        Its part is written by :meth:`write_due`, which the run calls when no import is waiting.
+        Its part is written by :meth:`write_due`, which the run calls between pump steps.
         """
         self._actions[result.name_full] = list(actions)
 
@@ -96,7 +97,7 @@ class ResultParts:
 
     def write_due(self) -> None:
         """Write the file's oldest results as parts of :attr:`size` while it holds that many (LocalWriteError
-        when the disk refuses). A part is never written inside an import: it takes a second or more."""
+        when the disk refuses). Never inside an import: the jobs ready at that step are imported first."""
         while self.due():
             self.write_part(self.local_results()[: self.size])
 
@@ -143,13 +144,19 @@ class ResultParts:
             self.next_x = right + scene_io.GRID_MARGIN
 
     # -- saving ---------------------------------------------------------------------------
-    def save(self, path: Path, *, layout: bool) -> None:
+    def save(self, path: Path, *, layout: bool, parts: bool = True) -> None:
         """Save the scene as ``path`` with every part linked; ``layout``: the results still in the file
-        laid out first, as the next block (where their part will put them). LocalWriteError as ``save_scene``."""
+        laid out first, as the next block (where their part will put them). LocalWriteError as ``save_scene``.
+
+        ``parts=False`` (a checkpoint while the run goes on) saves without linking the parts: linking
+        reads every part written so far (a save with nine linked took 4-5 s of the main thread, and
+        left the next imports slower). A run that stops before its last save leaves a file without
+        them; the next run links them first (:meth:`take_over_earlier`) and its last save holds them.
+        """
         with self.held.in_scene():
             if layout:
                 self.layout(self.local_results())
-            with self.linked():
+            with self.linked() if parts else nullcontext():
                 scene_io.save_scene(path)
 
     @contextmanager
