@@ -1388,6 +1388,9 @@ class Handler(BaseHTTPRequestHandler):
             self.sandbox.state.record(self._method, self._path, status, self._generation, self._body)
 
     def _start(self, status: int, headers: dict[str, str]) -> None:
+        # Logged before anything is sent: a client that acts on these headers alone (a 403 whose
+        # body it skips) then finds this request before its next one in the log.
+        self._log(status)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -1395,7 +1398,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self._answered = True
-        self._log(status)
 
     def _send(self, status: int, headers: dict[str, str], chunks: Iterable[bytes], length: int) -> None:
         self._start(status, {**headers, "Content-Length": str(length)})
