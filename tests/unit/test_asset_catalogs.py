@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import threading
 from pathlib import Path
+
+import pytest
 
 from meshy_blender.blender.scene.catalogs import (
     CATALOG_FILE,
@@ -73,3 +77,17 @@ def test_writers_at_once_lose_nothing(tmp_path: Path) -> None:
         thread.join(10)
 
     assert set(read_catalogs(tmp_path).values()) == {"Meshy", *(catalog_path(kind) for kind in kinds)}
+
+
+def test_a_folder_without_hard_links_still_gets_its_catalog_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FAT drives and some network shares refuse ``os.link``: the file is then written under the lock."""
+
+    def no_hard_links(source: object, target: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    write_catalogs(tmp_path, ["Meshy/Rigged"])
+    assert set(read_catalogs(tmp_path).values()) == {"Meshy", "Meshy/Rigged"}
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".tmp")] == []

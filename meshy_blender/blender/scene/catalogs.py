@@ -154,12 +154,13 @@ def _replace(target: Path, text: str) -> None:
 def _create(target: Path, text: str) -> bool:
     """Write ``target`` whole unless a file is there (another process made it first); whether it was written.
 
-    A hard link of a file written aside: it appears whole, and only where there was none.
+    A hard link of a file written aside: it appears whole, and only where there was none. False
+    too where the folder has no hard links (FAT, some network shares): the caller takes the lock.
     """
     temporary = _written(target, text)
     try:
         os.link(temporary, target)
-    except FileExistsError:
+    except OSError:  # FileExistsError, or no hard links here
         return False
     finally:
         temporary.unlink(missing_ok=True)
