@@ -45,6 +45,16 @@ def next_run(blend: Path, size: int) -> ResultParts:
     return parts
 
 
+def linked_into_a_new_file(part: Path) -> Any:
+    """What ``part`` holds (data-block names by kind), its collections and clips linked into a new empty file."""
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    libraries: Any = bpy.data.libraries
+    with libraries.load(str(part), link=True) as (written, linked):
+        linked.actions = list(written.actions)
+        linked.collections = list(written.collections)
+    return written
+
+
 def meshy_objects() -> dict[str, int]:
     counts: dict[str, int] = {}
     for obj in bpy.data.objects:
@@ -133,10 +143,7 @@ def test_a_part_written_while_earlier_parts_are_linked_holds_only_its_own_result
     parts.unlink()
     parts.save(blend, layout=True)  # links both parts: part 2 must not bring part 1's results again
 
-    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
-    libraries: Any = bpy.data.libraries
-    with libraries.load(str(parts.paths[1]), link=True) as (written, linked):
-        linked.collections = list(written.collections)
+    written = linked_into_a_new_file(parts.paths[1])
     assert sorted(written.collections) == ["Meshy", "c", "d"]
     assert [library.name for library in bpy.data.libraries] == ["batch-part-002.blend"]  # no link to part 1
 
@@ -164,11 +171,7 @@ def test_parts_hold_the_oldest_results_n_at_a_time_each_with_its_own_clips(
     parts.write_due()
     assert len(part_paths(blend)) == 1  # one result is not a part
 
-    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
-    libraries: Any = bpy.data.libraries
-    with libraries.load(str(part_paths(blend)[0]), link=True) as (written, linked):
-        linked.actions = list(written.actions)
-        linked.collections = list(written.collections)
+    written = linked_into_a_new_file(part_paths(blend)[0])
     assert sorted(written.collections) == ["Meshy", "a", "b"]
     assert written.actions == ["walking"]
 
