@@ -253,16 +253,20 @@ def thumbnail_url(task: Task) -> str:
 def fetch_thumbnail(client: Downloader, task: Task, folder: Path, cancel: threading.Event | None = None) -> Path | None:
     """Meshy's thumbnail of ``task`` fetched into ``folder`` as ``thumbnail.<suffix>``: the preview of a result
     kept in no library (``--no-library``); None when there is none or it could not be fetched."""
-    return _fetch(client, {THUMBNAIL: (thumbnail_url(task), THUMBNAIL_MAX_BYTES)}, task, folder, cancel).get(THUMBNAIL)
+    return _fetch(client, _thumbnail_wanted(task), task, folder, cancel).get(THUMBNAIL)
 
 
 def _fetch_pictures(
     client: Downloader | None, task: Task, folder: Path, cancel: threading.Event | None
 ) -> dict[str, Path]:
     """The thumbnail (role :data:`THUMBNAIL`) and texture maps (by name) that could be fetched into ``folder``."""
-    wanted = {THUMBNAIL: (thumbnail_url(task), THUMBNAIL_MAX_BYTES)}
+    wanted = _thumbnail_wanted(task)
     wanted.update({name: (url, TEXTURE_MAX_BYTES) for name, url in task.texture_urls.items()})
     return _fetch(client, wanted, task, folder, cancel)
+
+
+def _thumbnail_wanted(task: Task) -> dict[str, tuple[str, int]]:
+    return {THUMBNAIL: (thumbnail_url(task), THUMBNAIL_MAX_BYTES)}
 
 
 def _fetch(
