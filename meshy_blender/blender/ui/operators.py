@@ -1,5 +1,6 @@
 # mypy: disable-error-code="valid-type"
 # (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
+# No `from __future__ import annotations` here (see the package's docstring).
 """Operators that start a Meshy job: text, images, rig, animate, retexture.
 
 Every operator checks its input on the main thread (``poll`` says why it is disabled,
@@ -7,8 +8,6 @@ Every operator checks its input on the main thread (``poll`` says why it is disa
 ``jobs.plans`` and hands it to the manager: the network work happens on worker threads,
 so ``execute`` returns at once.
 """
-
-from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,14 +51,14 @@ def ready(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bool:
     return not reason
 
 
-def manager(context: bpy.types.Context) -> JobManager:
+def manager(context: bpy.types.Context) -> "JobManager":
     """The live manager, (re)configured from the current preferences."""
     return session.configure(preferences.config(context))
 
 
 def submit(
-    operator: bpy.types.Operator, context: bpy.types.Context, build: Callable[[], Job]
-) -> set[OperatorReturnItems]:
+    operator: bpy.types.Operator, context: bpy.types.Context, build: "Callable[[], Job]"
+) -> "set[OperatorReturnItems]":
     """Build the job (validation, exports) and queue it; refusals are reported, nothing is sent."""
     try:
         # A bad key or server address is refused now, not on a worker, and before build() writes input files.
@@ -82,10 +81,10 @@ def start_call(
     operator: bpy.types.Operator,
     context: bpy.types.Context,
     name: str,
-    work: Callable[[MeshyClient], Any],
+    work: "Callable[[MeshyClient], Any]",
     *,
     request: Any = None,
-) -> set[OperatorReturnItems]:
+) -> "set[OperatorReturnItems]":
     """Run ``work(client)`` on a background thread (see :mod:`calls`); refusals are reported at once."""
     reason = preferences.not_ready_reason(context)
     client: MeshyClient | None = None
@@ -105,7 +104,7 @@ def start_call(
 
 
 @contextmanager
-def job_inputs(context: bpy.types.Context) -> Iterator[JobInputs]:
+def job_inputs(context: bpy.types.Context) -> "Iterator[JobInputs]":
     """A folder for the inputs a job needs written, removed again when the request is refused."""
     from ..job_inputs import JobInputs
 
@@ -130,7 +129,7 @@ def meshes_poll(cls: type[bpy.types.Operator], context: bpy.types.Context, purpo
     return True
 
 
-def export_selection(context: bpy.types.Context, inputs: JobInputs, purpose: str) -> Path:
+def export_selection(context: bpy.types.Context, inputs: "JobInputs", purpose: str) -> Path:
     """The selected meshes as ``selection.glb`` in the job's inputs; refused first over ``purpose``'s face limit."""
     from ...api.glb_faces import MAX_UV_UNWRAP_FACES  # these load when a mesh is sent, not at enable
     from ..scene import exporter
@@ -202,7 +201,7 @@ def file_of(image: bpy.types.Image) -> Path | None:
     return None
 
 
-def image_sources(items: list[MeshyImageInput], inputs: JobInputs) -> list[str]:
+def image_sources(items: list[MeshyImageInput], inputs: "JobInputs") -> list[str]:
     """A local PNG/JPEG path per image input; Blender images not on disk as such are saved first.
 
     Every image to save is checked before the first is: a refusal costs no encoding.
@@ -261,7 +260,7 @@ class MESHY_OT_generate_text(bpy.types.Operator):
             return False
         return model_usable(cls, TEXT_ENDPOINT, props.text_mesh.model_id())
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         from ...jobs import plans
 
         props = scene_props(context)
@@ -293,11 +292,11 @@ class MESHY_OT_generate_image(bpy.types.Operator):
             return False
         return model_usable(cls, props.image_endpoint(), props.image_mesh.model_id())
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         props = scene_props(context)
         items = [item for item in props.images if item.is_set]
 
-        def build() -> Job:
+        def build() -> "Job":
             from ...jobs import plans
 
             with job_inputs(context) as inputs:
@@ -333,7 +332,7 @@ class AddImageOperator(ImageListOperator):
             return False
         return True
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         self.image_list(context).add()
         return {"FINISHED"}
 
@@ -348,7 +347,7 @@ class RemoveImageOperator(ImageListOperator):
             return False
         return True
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         images = self.image_list(context)
         if not 0 <= self.index < len(images):
             self.report({"ERROR"}, "No such image")
@@ -381,11 +380,11 @@ class MESHY_OT_rig_selected(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         return meshes_poll(cls, context, "rig")
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         props = scene_props(context)
         name = f"{selected_meshes(context)[0].name} rigged"
 
-        def build() -> Job:
+        def build() -> "Job":
             from ...jobs import plans
 
             with job_inputs(context) as inputs:
@@ -413,15 +412,15 @@ class MESHY_OT_animate_selected(bpy.types.Operator):
             return False
         return True
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         obj = context.active_object
         character = str(obj.get("meshy_name", obj.name)) if obj is not None else "Character"
         return animate_and_tell(self, context, lambda: animate_job(context, rig_task_of(obj), character))
 
 
 def animate_and_tell(
-    operator: bpy.types.Operator, context: bpy.types.Context, build: Callable[[], Job]
-) -> set[OperatorReturnItems]:
+    operator: bpy.types.Operator, context: bpy.types.Context, build: "Callable[[], Job]"
+) -> "set[OperatorReturnItems]":
     """Submit the animate job; warn when the asked frame rate is not the scene's."""
     result = submit(operator, context, build)
     notice = actions_library.fps_notice(scene_props(context), actions_library.scene_fps(context.scene))
@@ -430,7 +429,7 @@ def animate_and_tell(
     return result
 
 
-def animate_job(context: bpy.types.Context, rig_task_id: str, character: str) -> Job:
+def animate_job(context: bpy.types.Context, rig_task_id: str, character: str) -> "Job":
     """One request for every selected action: one file back, one clip (and Blender action) per action."""
     from ...jobs import plans
 
@@ -458,12 +457,12 @@ class MESHY_OT_retexture_selected(bpy.types.Operator):
             return False
         return True
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         props = scene_props(context)
         # Named after the style prompt (by plans.retexture_job), or else after the mesh.
         name = "" if props.style_prompt.strip() else f"{selected_meshes(context)[0].name} retextured"
 
-        def build() -> Job:
+        def build() -> "Job":
             from ...jobs import plans
 
             with job_inputs(context) as inputs:

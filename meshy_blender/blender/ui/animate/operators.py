@@ -1,7 +1,6 @@
 # mypy: disable-error-code="valid-type"
+# No `from __future__ import annotations` here (see the package's docstring).
 """Operators of the animation library picker: tick actions, add an id, show more, refresh from Meshy."""
-
-from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,7 @@ class MESHY_OT_action_toggle(bpy.types.Operator):
 
     action_id: IntProperty(name="Action id", min=0)
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         actions_library.toggle(scene_props(context), self.action_id)
         return {"FINISHED"}
 
@@ -37,7 +36,7 @@ class MESHY_OT_action_add_id(bpy.types.Operator):
     bl_label = "Add action id"
     bl_options = {"INTERNAL", "UNDO"}
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         props = scene_props(context)
         ids = actions_library.selected_ids(props)
         if props.custom_action_id not in ids:
@@ -52,7 +51,7 @@ class MESHY_OT_actions_clear(bpy.types.Operator):
     bl_label = "Clear selected actions"
     bl_options = {"INTERNAL", "UNDO"}
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         actions_library.set_selected(scene_props(context), [])
         return {"FINISHED"}
 
@@ -64,7 +63,7 @@ class MESHY_OT_actions_more(bpy.types.Operator):
     bl_label = "Show more actions"
     bl_options = {"INTERNAL"}
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         scene_props(context).action_rows += actions_library.PAGE
         return {"FINISHED"}
 
@@ -75,7 +74,7 @@ class MESHY_OT_animation_library_refresh(bpy.types.Operator):
     bl_idname = "meshy.animation_library_refresh"
     bl_label = "Refresh animation library"
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         return start_call(self, context, actions_library.REFRESH_CALL, actions_library.refresh)
 
 

@@ -1,5 +1,6 @@
 # mypy: disable-error-code="valid-type"
 # (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
+# No `from __future__ import annotations` here (see the package's docstring).
 """The Concept Images operators: generate pictures, pick one (or the set of views), make it 3D.
 
 Generate and Make 3D are jobs like every other (:func:`.operators.submit`): checked on the
@@ -8,8 +9,6 @@ chains the picked pictures by ``input_task_id`` (nothing uploaded): the whole se
 multi-view task goes to Multi-image to 3D, a single picture to Image to 3D. One view out of
 a set has no task of its own, so it alone is sent as an image.
 """
-
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
@@ -37,11 +36,11 @@ if TYPE_CHECKING:
     from ....jobs.model import Job
 
 
-def _picked_job(context: bpy.types.Context) -> Job | None:
+def _picked_job(context: bpy.types.Context) -> "Job | None":
     return concept_gallery.shown_job(session.current_manager(), concept_props(context).job_id)
 
 
-def make_3d_plan(job: Job, picture: int) -> tuple[TaskKind, str]:
+def make_3d_plan(job: "Job", picture: int) -> tuple[TaskKind, str]:
     """What Make 3D sends for ``picture`` of ``job`` (0: all): the kind, and "task" (chained) or the file."""
     files = concept_gallery.pictures(job)
     if len(files) == 1 or picture == 0:
@@ -49,12 +48,12 @@ def make_3d_plan(job: Job, picture: int) -> tuple[TaskKind, str]:
     return TaskKind.IMAGE_TO_3D, str(files[min(picture, len(files)) - 1])
 
 
-def picked_picture(props: MeshyConceptProperties, job: Job) -> int:
+def picked_picture(props: MeshyConceptProperties, job: "Job") -> int:
     """The picture of ``job`` that is picked (0: the whole set); a pick of another job does not count."""
     return props.picture if props.job_id == job.id else 0
 
 
-def make_3d_cost(context: bpy.types.Context, job: Job) -> int:
+def make_3d_cost(context: bpy.types.Context, job: "Job") -> int:
     from ....api.costs import estimate_credits  # the catalogue's prices load at the first draw
 
     props = concept_props(context)
@@ -84,11 +83,11 @@ class MESHY_OT_concept_generate(bpy.types.Operator):
             return False
         return model_usable(cls, props.endpoint, props.model_id())
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         props = concept_props(context)
         built: list[Job] = []
 
-        def build() -> Job:
+        def build() -> "Job":
             from ....jobs import plans
 
             with job_inputs(context) as inputs:
@@ -114,7 +113,7 @@ class MESHY_OT_concept_pick(bpy.types.Operator):
     job_id: StringProperty(options={"SKIP_SAVE", "HIDDEN"})
     picture: IntProperty(min=0, options={"SKIP_SAVE", "HIDDEN"})
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         props = concept_props(context)
         props.job_id, props.picture = self.job_id, self.picture
         return {"FINISHED"}
@@ -136,7 +135,7 @@ class MESHY_OT_concept_make_3d(bpy.types.Operator):
             return False
         return True
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         from ....jobs import plans
 
         props = concept_props(context)
@@ -167,7 +166,7 @@ class MESHY_OT_concept_load_images(bpy.types.Operator):
 
     job_id: StringProperty(options={"SKIP_SAVE", "HIDDEN"})
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         job = concept_gallery.shown_job(session.current_manager(), self.job_id)
         files = concept_gallery.pictures(job) if job is not None and job.id == self.job_id else []
         if not files:

@@ -1,5 +1,6 @@
 # mypy: disable-error-code="valid-type"
 # (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
+# No `from __future__ import annotations` here (see the package's docstring).
 """Operators on existing jobs (the Jobs panel's buttons), the balance and the task browser.
 
 Job buttons carry the job's id; what only the job can tell (finished? a preview?) is
@@ -7,8 +8,6 @@ checked in ``execute`` and reported, since ``poll`` cannot see operator properti
 Network calls that are not jobs (balance, task list, delete) run on background threads
 through :mod:`calls`; ``execute`` returns at once.
 """
-
-from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any, cast
@@ -46,25 +45,25 @@ def delete_call(job_id: str) -> str:
 # -- what a job allows ------------------------------------------------------------------
 
 
-def finished_ok(job: Job) -> bool:
+def finished_ok(job: "Job") -> bool:
     return job.state in (JobState.IMPORTED, JobState.DONE, JobState.READY) and job.stages[-1].succeeded
 
 
-def can_refine(job: Job) -> bool:
+def can_refine(job: "Job") -> bool:
     """A text preview whose textures have not been made yet."""
     return job.kind == "text" and len(job.stages) == 1 and finished_ok(job)
 
 
-def can_rig(job: Job) -> bool:
+def can_rig(job: "Job") -> bool:
     last = job.stages[-1].kind
     return job.kind in GENERATED_KINDS and last not in (TaskKind.RIGGING, TaskKind.ANIMATION) and finished_ok(job)
 
 
-def can_animate(job: Job) -> bool:
+def can_animate(job: "Job") -> bool:
     return job.stages[-1].kind is TaskKind.RIGGING and finished_ok(job)
 
 
-def can_retry(job: Job) -> bool:
+def can_retry(job: "Job") -> bool:
     """Stopped by a connection problem or a cancel; a task that Meshy itself failed would fail again.
 
     A model received by the Meshy Bridge has no task to run again: re-import it, or send it again.
@@ -75,7 +74,7 @@ def can_retry(job: Job) -> bool:
     return stopped and job.kind != BRIDGE_JOB_KIND and not failed_on_meshy(job)
 
 
-def can_reimport(job: Job) -> bool:
+def can_reimport(job: "Job") -> bool:
     """Finished, with its files, or with a finished task to download them from again (nothing is paid).
 
     Concept pictures are never imported as a model (the Concept Images panel shows them).
@@ -85,12 +84,12 @@ def can_reimport(job: Job) -> bool:
     return job.state.is_final and (job.files_on_disk or (job.stages[-1].succeeded and bool(job.final_task_id)))
 
 
-def can_import_here(job: Job) -> bool:
+def can_import_here(job: "Job") -> bool:
     """Downloaded and waiting: for its file to be opened, or for Object Mode."""
     return job.state is JobState.READY
 
 
-def task_ids(job: Job) -> list[tuple[TaskKind, str]]:
+def task_ids(job: "Job") -> list[tuple[TaskKind, str]]:
     return [(stage.kind, stage.task_id) for stage in job.stages if stage.task_id]
 
 
@@ -108,7 +107,7 @@ class JobOperator(bpy.types.Operator):
             return False
         return True
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         job = self.job()
         if job is None:
             return {"CANCELLED"}
@@ -117,18 +116,18 @@ class JobOperator(bpy.types.Operator):
         except MeshyError as error:  # another Blender window owns the job, or its record cannot be written
             return self.refuse(str(error))
 
-    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, job: "Job") -> "set[OperatorReturnItems]":
         """The button's work on its (still listed) job."""
         raise NotImplementedError
 
-    def job(self) -> Job | None:
+    def job(self) -> "Job | None":
         live = session.current_manager()
         job = live.get(self.job_id) if live is not None else None
         if job is None:
             self.report({"ERROR"}, "That job is no longer in the list")
         return job
 
-    def refuse(self, message: str) -> set[OperatorReturnItems]:
+    def refuse(self, message: str) -> "set[OperatorReturnItems]":
         self.report({"ERROR"}, message)
         return {"CANCELLED"}
 
@@ -150,7 +149,7 @@ class MESHY_OT_job_cancel(JobOperator):
     bl_idname = "meshy.job_cancel"
     bl_label = "Cancel"
 
-    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, job: "Job") -> "set[OperatorReturnItems]":
         if job.state.is_final:
             return self.refuse(f"'{job.name}' has already finished")
         manager(context).cancel(job.id)
@@ -173,7 +172,7 @@ class MESHY_OT_cancel_all(bpy.types.Operator):
             return False
         return True
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         count = len(manager(context).active())
         manager(context).cancel_all()
         self.report({"INFO"}, f"Canceling {count} job(s)")
@@ -186,7 +185,7 @@ class MESHY_OT_job_retry(SendingJobOperator):
     bl_idname = "meshy.job_retry"
     bl_label = "Retry"
 
-    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, job: "Job") -> "set[OperatorReturnItems]":
         if not can_retry(job):
             return self.refuse(f"'{job.name}' cannot be retried: generate it again instead")
         manager(context).retry(job.id)
@@ -201,7 +200,7 @@ downloads it again from Meshy, at no cost, when its files are gone"""
     bl_idname = "meshy.job_reimport"
     bl_label = "Import here"
 
-    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, job: "Job") -> "set[OperatorReturnItems]":
         if not (can_reimport(job) or can_import_here(job)):
             return self.refuse(f"'{job.name}' has no model to import yet")
         downloading = job.state.is_final and not job.files_on_disk
@@ -219,7 +218,7 @@ class MESHY_OT_job_forget(JobOperator):
     bl_idname = "meshy.job_forget"
     bl_label = "Forget"
 
-    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, job: "Job") -> "set[OperatorReturnItems]":
         if not job.state.is_final:
             return self.refuse(f"'{job.name}' is still running: cancel it first")
         manager(context).forget(job.id)
@@ -232,7 +231,7 @@ class MESHY_OT_job_refine(SendingJobOperator):
     bl_idname = "meshy.job_refine"
     bl_label = "Refine"
 
-    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, job: "Job") -> "set[OperatorReturnItems]":
         from ....jobs import plans
 
         if not can_refine(job):
@@ -249,7 +248,7 @@ class MESHY_OT_job_rig(SendingJobOperator):
     bl_idname = "meshy.job_rig"
     bl_label = "Rig"
 
-    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, job: "Job") -> "set[OperatorReturnItems]":
         from ....jobs import plans
 
         if not can_rig(job):
@@ -268,7 +267,7 @@ class MESHY_OT_job_animate(SendingJobOperator):
     bl_idname = "meshy.job_animate"
     bl_label = "Animate"
 
-    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, job: "Job") -> "set[OperatorReturnItems]":
         if not can_animate(job):
             return self.refuse(f"'{job.name}' is not a finished rig")
         return animate_and_tell(self, context, lambda: animate_job(context, job.final_task_id, job.name))
@@ -280,10 +279,10 @@ class MESHY_OT_job_delete_remote(SendingJobOperator):
     bl_idname = "meshy.job_delete_remote"
     bl_label = "Delete on Meshy"
 
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[OperatorReturnItems]:
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> "set[OperatorReturnItems]":
         return cast(Any, context.window_manager).invoke_confirm(self, event)
 
-    def act(self, context: bpy.types.Context, job: Job) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, job: "Job") -> "set[OperatorReturnItems]":
         if not job.state.is_final:
             return self.refuse(f"'{job.name}' is still running: cancel it first")
         targets = task_ids(job)
@@ -295,7 +294,7 @@ class MESHY_OT_job_delete_remote(SendingJobOperator):
         return result
 
 
-def delete_tasks(client: MeshyClient, targets: list[tuple[TaskKind, str]]) -> int:
+def delete_tasks(client: "MeshyClient", targets: list[tuple[TaskKind, str]]) -> int:
     """Delete the tasks, newest first; one already gone counts as deleted."""
     for kind, task_id in reversed(targets):
         try:
@@ -315,7 +314,7 @@ class MESHY_OT_test_connection(bpy.types.Operator):
     bl_label = "Test connection"
     bl_options = {"INTERNAL"}
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         # No poll: when offline or without a key, the button says why instead of being greyed out.
         return start_call(self, context, preferences.BALANCE_CALL, lambda client: client.balance())
 
@@ -331,14 +330,14 @@ class MESHY_OT_refresh_balance(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         return ready(cls, context)
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         return start_call(self, context, preferences.BALANCE_CALL, lambda client: client.balance())
 
 
 # -- task browser -----------------------------------------------------------------------
 
 
-def importable(task: Task, now_ms: int) -> bool:
+def importable(task: "Task", now_ms: int) -> bool:
     return task.status is TaskStatus.SUCCEEDED and not task.expired(now_ms)
 
 
@@ -362,7 +361,7 @@ class MESHY_OT_browse_tasks(bpy.types.Operator):
             return False
         return True
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         props = scene_props(context)
         if self.page:
             props.browse_page = self.page
@@ -376,14 +375,14 @@ class MESHY_OT_browse_tasks(bpy.types.Operator):
         )
 
 
-def browsed_task(task_id: str) -> Task | None:
+def browsed_task(task_id: str) -> "Task | None":
     call = calls.get(BROWSE_CALL)
     if call is None or not call.ok:
         return None
     return next((task for task in call.result if task.id == task_id), None)
 
 
-def task_title(task: Task) -> str:
+def task_title(task: "Task") -> str:
     from ....jobs import plans
 
     return plans.display_name(task.prompt, "") or f"{task.kind.label} {task.id[:8]}"
@@ -402,7 +401,7 @@ class MESHY_OT_browse_import(bpy.types.Operator):
     def poll(cls, context: bpy.types.Context) -> bool:
         return ready(cls, context)
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         from ....jobs import plans
 
         task = browsed_task(self.task_id)

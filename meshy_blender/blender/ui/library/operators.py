@@ -1,5 +1,6 @@
 # mypy: disable-error-code="valid-type"
 # (Blender declares properties as annotations whose value is a call, which mypy cannot read.)
+# No `from __future__ import annotations` here (see the package's docstring).
 """The Library panel's buttons: browse, import the local copy, re-run, rig/animate/retexture, open, remove.
 
 Every button carries its entry's id and reads the entry from disk when pressed (another
@@ -11,8 +12,6 @@ kept pictures), Load as images opens them in Blender.
 Re-run fills the generation panel's fields by name, skipping any field this version
 of the panel does not have, so the artist can tweak them and generate.
 """
-
-from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
@@ -58,18 +57,18 @@ FIELD_ALIASES = {
 }
 
 
-def on_meshy(entry: Entry, now_ms: int | None = None) -> bool:
+def on_meshy(entry: "Entry", now_ms: int | None = None) -> bool:
     """Whether Meshy still keeps the entry's task (so it can be rigged or retextured without an upload)."""
     finished = entry.finished_ms or entry.created_ms or entry.added_ms
     now = int(time.time() * 1000) if now_ms is None else now_ms
     return bool(entry.id) and entry.source != "bridge" and now - finished < MESHY_KEEPS_MS
 
 
-def can_rig(entry: Entry) -> bool:
+def can_rig(entry: "Entry") -> bool:
     return entry.kind in MODEL_KINDS and entry.model_path is not None
 
 
-def rig_task_id(entry: Entry) -> str:
+def rig_task_id(entry: "Entry") -> str:
     """The rigging task an animation can be made from ("" when the entry is no rig)."""
     if entry.kind == "rigging":
         return entry.id
@@ -78,15 +77,15 @@ def rig_task_id(entry: Entry) -> str:
     return ""
 
 
-def can_animate(entry: Entry) -> bool:
+def can_animate(entry: "Entry") -> bool:
     return bool(rig_task_id(entry))
 
 
-def can_retexture(entry: Entry) -> bool:
+def can_retexture(entry: "Entry") -> bool:
     return entry.kind in MODEL_KINDS and entry.model_path is not None
 
 
-def task_or_files(entry: Entry, paths: Sequence[Path | None], what: str) -> str | list[Path]:
+def task_or_files(entry: "Entry", paths: Sequence[Path | None], what: str) -> str | list[Path]:
     """The entry's task id while Meshy keeps it (nothing uploaded), else its local ``paths``.
 
     MeshyError, naming ``what``, when it is no longer on Meshy and a file is missing.
@@ -98,13 +97,13 @@ def task_or_files(entry: Entry, paths: Sequence[Path | None], what: str) -> str 
     return [path for path in paths if path is not None]
 
 
-def model_source(entry: Entry) -> dict[str, Any]:
+def model_source(entry: "Entry") -> dict[str, Any]:
     """What to send Meshy for the entry's model: its task while kept there, else the local file."""
     source = task_or_files(entry, [entry.model_path], "model file")
     return {"input_task_id": source} if isinstance(source, str) else {"model": source[0]}
 
 
-def make_3d_job(entry: Entry, options: dict[str, Any]) -> Job:
+def make_3d_job(entry: "Entry", options: dict[str, Any]) -> "Job":
     """A model from a picture entry: Image to 3D from one picture, Multi-image to 3D from a set of views."""
     from ....jobs import plans
 
@@ -137,7 +136,7 @@ def fill(group: Any, values: Mapping[str, Any]) -> list[str]:
     return done
 
 
-def rerun_values(entry: Entry) -> dict[str, Any]:
+def rerun_values(entry: "Entry") -> dict[str, Any]:
     """The entry's request settings as the panel names them."""
     values = dict(entry.options)
     if entry.prompt:
@@ -154,7 +153,7 @@ def rerun_values(entry: Entry) -> dict[str, Any]:
     return values
 
 
-def fill_panel(context: bpy.types.Context, entry: Entry) -> str:
+def fill_panel(context: bpy.types.Context, entry: "Entry") -> str:
     """Put the entry's settings in its generation panel; that panel's name."""
     props: Any = scene_props(context)
     values = rerun_values(entry)
@@ -197,7 +196,7 @@ class LibraryOperator(bpy.types.Operator):
 
     entry_id: StringProperty(options={"SKIP_SAVE", "HIDDEN"})
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         entry = library_view.library().get(self.entry_id)
         if entry is None:
             return self.refuse("That result is no longer in the library")
@@ -206,11 +205,11 @@ class LibraryOperator(bpy.types.Operator):
         except MeshyError as error:
             return self.refuse(str(error))
 
-    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
         """The button's work on its entry (still in the library)."""
         raise NotImplementedError
 
-    def refuse(self, message: str) -> set[OperatorReturnItems]:
+    def refuse(self, message: str) -> "set[OperatorReturnItems]":
         self.report({"ERROR"}, message)
         return {"CANCELLED"}
 
@@ -232,7 +231,7 @@ class MESHY_OT_library_select(bpy.types.Operator):
 
     entry_id: StringProperty(options={"SKIP_SAVE", "HIDDEN"})
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         view = library_view.view_of(context)
         view.selected = "" if view.selected == self.entry_id else self.entry_id
         return {"FINISHED"}
@@ -247,7 +246,7 @@ class MESHY_OT_library_page(bpy.types.Operator):
 
     page: IntProperty(name="Page", default=1, min=1, options={"SKIP_SAVE"})
 
-    def execute(self, context: bpy.types.Context) -> set[OperatorReturnItems]:
+    def execute(self, context: bpy.types.Context) -> "set[OperatorReturnItems]":
         library_view.view_of(context).page = self.page
         return {"FINISHED"}
 
@@ -258,7 +257,7 @@ class MESHY_OT_library_import(LibraryOperator):
     bl_idname = "meshy.library_import"
     bl_label = "Import"
 
-    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
         from ...scene import importer, library_blend, placement  # not at enable: the importer loads when used
 
         model = entry.model_path
@@ -298,7 +297,7 @@ class MESHY_OT_library_rerun(LibraryOperator):
     bl_idname = "meshy.library_rerun"
     bl_label = "Re-run with tweaks"
 
-    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
         if entry.kind not in RERUN_PANELS:
             return self.refuse(f"'{entry.name}' ({entry.kind_label}) has no generation panel to fill")
         panel = fill_panel(context, entry)
@@ -312,7 +311,7 @@ class MESHY_OT_library_rig(SendingLibraryOperator):
     bl_idname = "meshy.library_rig"
     bl_label = "Rig"
 
-    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
         from ....jobs import plans
 
         if not can_rig(entry):
@@ -328,7 +327,7 @@ class MESHY_OT_library_animate(SendingLibraryOperator):
     bl_idname = "meshy.library_animate"
     bl_label = "Animate"
 
-    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
         rig = rig_task_id(entry)
         if not rig:
             return self.refuse(f"'{entry.name}' is not a rigged character")
@@ -343,7 +342,7 @@ class MESHY_OT_library_retexture(SendingLibraryOperator):
     bl_idname = "meshy.library_retexture"
     bl_label = "Retexture"
 
-    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
         from ....jobs import plans
 
         if not can_retexture(entry):
@@ -363,7 +362,7 @@ class MESHY_OT_library_make_3d(SendingLibraryOperator):
     bl_idname = "meshy.library_make_3d"
     bl_label = "Make 3D"
 
-    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
         if not entry.is_pictures:
             return self.refuse(f"'{entry.name}' is a model, not concept pictures")
         options = concept_props(context).model_options()
@@ -377,7 +376,7 @@ class MESHY_OT_library_load_images(LibraryOperator):
     bl_label = "Load as images"
     bl_options = {"INTERNAL", "UNDO"}
 
-    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
         files = [path for path in entry.picture_paths if path.is_file()]
         if not files:
             return self.refuse(f"'{entry.name}' has no pictures in the library")
@@ -392,7 +391,7 @@ class MESHY_OT_library_open_folder(LibraryOperator):
     bl_idname = "meshy.library_open_folder"
     bl_label = "Open folder"
 
-    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
         if not Path(entry.folder).is_dir():
             return self.refuse(f"The folder of '{entry.name}' is gone")
         bpy.ops.wm.path_open(filepath=str(entry.folder))
@@ -405,10 +404,10 @@ class MESHY_OT_library_remove(LibraryOperator):
     bl_idname = "meshy.library_remove"
     bl_label = "Remove from library"
 
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[OperatorReturnItems]:
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> "set[OperatorReturnItems]":
         return cast(Any, context.window_manager).invoke_confirm(self, event)
 
-    def act(self, context: bpy.types.Context, entry: Entry) -> set[OperatorReturnItems]:
+    def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
         try:
             library_view.library().remove(entry.id)
         except OSError as error:
