@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import bpy
@@ -20,14 +19,18 @@ from ...logs import logger
 WATCH_INTERVAL = 0.2
 
 
-@dataclass
 class Call:
-    name: str
-    running: bool = True
-    result: Any = None
-    error: str = ""
-    #: What was asked, for the panel (e.g. the task browser's kind and page).
-    request: Any = None
+    """One call's outcome (a plain class: a dataclass costs ~0.4 ms of every enable to build)."""
+
+    __slots__ = ("error", "name", "request", "result", "running")
+
+    def __init__(self, name: str, *, running: bool = True, error: str = "", request: Any = None) -> None:
+        self.name = name
+        self.running = running
+        self.result: Any = None
+        self.error = error
+        #: What was asked, for the panel (e.g. the task browser's kind and page).
+        self.request = request
 
     @property
     def ok(self) -> bool:
