@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from ..api.errors import EXIT_TASK_FAILED, CancelledError, LocalWriteError, MeshyError
 from ..library import Library, record_result
 from ..library.entry import THUMBNAIL
+from ..library.maps import MapFetcher
 from ..library.recorder import fetch_thumbnail
 from .job_book import JobBook
 from .model import FileRef, Job, JobState
@@ -83,8 +84,7 @@ class JobManager:
         self.settings = settings or RunSettings()
         #: Finished jobs kept in the store (None: all, as a batch needs to know every asset it made).
         self.keep_finished = keep_finished
-        #: Where every finished result is kept (None: nowhere), and where this manager's jobs come from.
-        self.library = library
+        #: Where this manager's jobs come from, for the library.
         self.library_source = library_source
         self.version = 0
         self.news = 0
@@ -100,6 +100,9 @@ class JobManager:
         self._slots = TaskSlots(lambda: self.concurrency)
         self._stopping = threading.Event()
         self._resumed = False
+        #: Fetches the library entries' texture maps after their jobs are offered for import.
+        self.maps: MapFetcher | None = None
+        self.library = library
         self._scanner: threading.Thread | None = None
         #: The file open in this Blender (set by the pump; None until it ticks): ready jobs of
         #: other processes' that belong to it are taken over (see :meth:`refresh`).
@@ -107,6 +110,20 @@ class JobManager:
         # Known from the start, so that no save can drop them; run once resumed (the add-on
         # may not send anything yet: offline, no key) if no other process runs them.
         self._dormant = {job.id for job in self.book.load()}
+
+    @property
+    def library(self) -> Library | None:
+        """Where every finished result is kept (None: nowhere)."""
+        return self._library
+
+    @library.setter
+    def library(self, library: Library | None) -> None:
+        if self.maps is not None:
+            self.maps.stop(0.0)  # what it was given is still fetched into the library it was for
+        self._library = library
+        self.maps = (
+            MapFetcher(library, self.client_factory, self._stopping, self.has_ready) if library is not None else None
+        )
 
     @property
     def store(self) -> JobStore | None:
@@ -177,6 +194,8 @@ class JobManager:
         resumed = [job for job in sorted(waiting, key=lambda job: job.created_ms) if self._carry_on(job)]
         self._changed(None, persist=False)
         self._start_scanner()
+        if self.maps is not None:
+            self.maps.complete_earlier()
         return resumed
 
     def _carry_on(self, job: Job, message: str = "Resumed after restart") -> bool:
@@ -476,7 +495,9 @@ class JobManager:
         beside its files, as its asset's preview (:meth:`thumbnail_of`).
         """
         if self.library is not None:
-            record_result(self.library, job, task, source=self.library_source, client=client, cancel=cancel)
+            kept = record_result(self.library, job, task, source=self.library_source, client=client, cancel=cancel)
+            if kept is not None and kept.textures_pending and task is not None and self.maps is not None:
+                self.maps.add(kept.id, task.texture_urls)
         elif job.import_result and task is not None and client is not None:
             fetch_thumbnail(client, task, self.download_dir / job.id, cancel)
 
@@ -547,7 +568,8 @@ class JobManager:
             thread.join(max(0.0, deadline - time.monotonic()))
         if self._scanner is not None:
             self._scanner.join(max(0.0, deadline - time.monotonic()))
-        stopped = not any(thread.is_alive() for thread in self._threads)
+        maps_stopped = self.maps is None or self.maps.stop(max(0.0, deadline - time.monotonic()))
+        stopped = maps_stopped and not any(thread.is_alive() for thread in self._threads)
         self._threads.clear()
         self.book.let_go_all()
         return saved and stopped

@@ -59,6 +59,8 @@ class Entry:
     source: str = "sidebar"
     files: dict[str, str] = field(default_factory=dict)
     textures: dict[str, str] = field(default_factory=dict)
+    #: Texture maps Meshy made that are still to be fetched into ``textures`` (after the import: see :mod:`.maps`).
+    textures_pending: list[str] = field(default_factory=list)
     #: The library's folder; set when the entry is read from or added to a library, not saved.
     root: Path = field(default=Path(), compare=False, repr=False)
 
@@ -139,6 +141,11 @@ class Entry:
             entry = cls(**data, root=root)
         except TypeError:  # a key this version does not know
             entry = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "root"}, root=root)
-        if not isinstance(entry.id, str) or not isinstance(entry.files, dict) or not isinstance(entry.textures, dict):
+        if (
+            not isinstance(entry.id, str)
+            or not isinstance(entry.files, dict)
+            or not isinstance(entry.textures, dict)
+            or not isinstance(entry.textures_pending, list)
+        ):
             raise ValueError("library record has the wrong shape")
         return entry

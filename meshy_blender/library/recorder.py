@@ -7,10 +7,11 @@ The job manager calls :func:`record_result` on the worker thread that downloaded
 result, before the job is offered for import, for every source (sidebar, command,
 batch rows, task browser, the Meshy Bridge): one place, so every result is kept once
 (the library ignores a result it already holds, e.g. one re-imported or downloaded
-again). The thumbnail and texture maps are fetched here with the verified download
-code, bounded in size and time. Nothing here may fail the job: a thumbnail or map
-that cannot be fetched is simply missing from the entry (the panel shows a
-placeholder), and a library that cannot be written is logged.
+again). The thumbnail is fetched here with the verified download code, bounded in size
+and time; the texture maps are named in the entry as pending and fetched after the
+import is offered, on a thread of their own (see :mod:`.maps`). Nothing here may fail
+the job: a thumbnail or map that cannot be fetched is simply missing from the entry (the
+panel shows a placeholder), and a library that cannot be written is logged.
 
 The entry recorded is also handed to the pump's import of the job (:func:`recorded`),
 which would otherwise read its record back from disk on the main thread.
@@ -88,8 +89,9 @@ def record_result(
     """Add ``job``'s downloaded result to ``library`` (once); the entry, or None when it could not be kept.
 
     ``task`` is the final task as Meshy last described it (None for a bridge model):
-    its thumbnail, texture maps, credits and dates. ``client`` downloads the pictures
-    (None: the entry has none). Never raises for a download or disk problem.
+    its thumbnail, texture maps, credits and dates. ``client`` downloads the thumbnail
+    (None: the entry has no pictures; with one, the task's maps are left pending, for
+    :class:`.maps.MapFetcher`). Never raises for a download or disk problem.
     """
     model = job.files.get(MODEL)
     entry_id = (task.id if task is not None else "") or job.final_task_id or job.id
@@ -136,12 +138,11 @@ def _add(
     if Path(model).suffix.lower() == ".glb":
         check_glb(Path(model))
     with library.staging() as staging:
-        pictures = _fetch_pictures(client, task, staging, cancel) if task is not None else {}
-        thumbnail = pictures.pop(THUMBNAIL, None)
         files = {**_companions(Path(model)), **{role: Path(path) for role, path in job.files.items()}}
-        if thumbnail is not None:
-            files[THUMBNAIL] = thumbnail
-        return library.add(entry, files, pictures)
+        if task is not None and client is not None:
+            files.update(_fetch(client, _thumbnail_wanted(task), task.id, staging, cancel))
+            entry.textures_pending = sorted(task.texture_urls)
+        return library.add(entry, files)
 
 
 def _concept_pictures(job: Job) -> dict[str, Path]:
@@ -253,16 +254,14 @@ def thumbnail_url(task: Task) -> str:
 def fetch_thumbnail(client: Downloader, task: Task, folder: Path, cancel: threading.Event | None = None) -> Path | None:
     """Meshy's thumbnail of ``task`` fetched into ``folder`` as ``thumbnail.<suffix>``: the preview of a result
     kept in no library (``--no-library``); None when there is none or it could not be fetched."""
-    return _fetch(client, _thumbnail_wanted(task), task, folder, cancel).get(THUMBNAIL)
+    return _fetch(client, _thumbnail_wanted(task), task.id, folder, cancel).get(THUMBNAIL)
 
 
-def _fetch_pictures(
-    client: Downloader | None, task: Task, folder: Path, cancel: threading.Event | None
+def fetch_maps(
+    client: Downloader, urls: dict[str, str], task_id: str, folder: Path, cancel: threading.Event | None = None
 ) -> dict[str, Path]:
-    """The thumbnail (role :data:`THUMBNAIL`) and texture maps (by name) that could be fetched into ``folder``."""
-    wanted = _thumbnail_wanted(task)
-    wanted.update({name: (url, TEXTURE_MAX_BYTES) for name, url in task.texture_urls.items()})
-    return _fetch(client, wanted, task, folder, cancel)
+    """The texture maps of ``urls`` (name → link) that could be fetched into ``folder``, by name."""
+    return _fetch(client, {name: (url, TEXTURE_MAX_BYTES) for name, url in urls.items()}, task_id, folder, cancel)
 
 
 def _thumbnail_wanted(task: Task) -> dict[str, tuple[str, int]]:
@@ -270,23 +269,25 @@ def _thumbnail_wanted(task: Task) -> dict[str, tuple[str, int]]:
 
 
 def _fetch(
-    client: Downloader | None,
+    client: Downloader,
     wanted: dict[str, tuple[str, int]],
-    task: Task,
+    task_id: str,
     folder: Path,
     cancel: threading.Event | None,
 ) -> dict[str, Path]:
     """The pictures of ``wanted`` (role → link and size limit) that could be fetched into ``folder``, by role."""
     fetched = {}
     for role, (url, limit) in wanted.items():
-        if client is None or not url:
+        if cancel is not None and cancel.is_set():
+            break  # stopping: not one more request
+        if not url:
             continue
         dest = folder / f"{role}{_suffix(url)}"
         try:
             client.download(url, dest, cancel=cancel, max_bytes=limit, expect_glb=False, stall_timeout=STALL_TIMEOUT_S)
             _check_picture(dest)
         except (MeshyError, OSError, ValueError) as error:
-            log.info("Task %s: its %s could not be fetched for the library (%s)", task.id, role, error)
+            log.info("Task %s: its %s could not be fetched for the library (%s)", task_id, role, error)
             dest.unlink(missing_ok=True)
             continue
         fetched[role] = dest

@@ -42,7 +42,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ..api.errors import LocalWriteError
@@ -59,6 +59,8 @@ RECORD_VERSION = 1
 RECORD_SUFFIX = ".json"
 LOCKS = ".locks"
 STAGING = ".staging"
+#: An entry's texture maps, inside its folder.
+TEXTURES = "textures"
 #: Longest an add or remove waits for another process working on the same entry.
 LOCK_WAIT_S = 30.0
 #: A folder changed this recently may change again within its mtime's resolution: look at the records.
@@ -154,7 +156,7 @@ class Library:
             with self.staging() as staging:
                 try:
                     entry.files = _gather(files, staging, "")
-                    entry.textures = _gather(textures or {}, staging, "textures")
+                    entry.textures = _gather(textures or {}, staging, TEXTURES)
                     target = self.entry_folder(entry.id)
                     _discard(target, self.folder)  # left by an add that stopped before its record
                     os.replace(staging, target)
@@ -163,6 +165,34 @@ class Library:
             self._write_record(entry)
         self._scanned = None  # seen at the next read, whatever the folder's mtime resolution
         entry.root = self.folder
+        return entry
+
+    def add_textures(self, entry_id: str, textures: Mapping[str, Path], settled: Iterable[str]) -> Entry | None:
+        """Place texture maps fetched after ``entry_id`` was kept, and settle the pending maps ``settled``.
+
+        Only maps still pending are placed (another process may have fetched them first);
+        ``settled`` are those tried, fetched or not (a map that could not be fetched is
+        missing, as it would have been when fetched before the entry was kept). The entry as
+        kept, None when it was removed meanwhile. LocalWriteError when the disk refuses.
+        """
+        with self._entry_lock(entry_id):
+            entry = self._read_record(entry_id)
+            if entry is None:
+                return None
+            wanted = {name: path for name, path in textures.items() if name in entry.textures_pending}
+            with self.staging() as staging:
+                try:
+                    placed = _gather(wanted, staging, TEXTURES)
+                    (self.entry_folder(entry_id) / TEXTURES).mkdir(parents=True, exist_ok=True)
+                    for relative in placed.values():
+                        os.replace(staging / relative, self.entry_folder(entry_id) / relative)
+                except OSError as error:
+                    raise self._write_error(error) from error
+            entry.textures.update(placed)
+            done = set(settled)
+            entry.textures_pending = [name for name in entry.textures_pending if name not in done]
+            self._write_record(entry)
+        self._scanned = None
         return entry
 
     def remove(self, entry_id: str) -> bool:

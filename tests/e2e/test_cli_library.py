@@ -62,3 +62,25 @@ def test_batch_rows_are_kept_imported_from_the_library_and_removed(cli: Cli, san
     assert again.code == 2 and "No result" in again.stderr
     left = listed(cli)
     assert made["stool"] not in left and made["bench"] in left
+
+
+def test_a_batch_ends_once_the_maps_of_its_results_are_in_the_library(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.fault(
+        r"/(base_color|metallic|roughness|normal)\.png", "delay", seconds=0.5, times=-1
+    )  # slower than the rest
+    manifest = tmp_path / "assets.jsonl"
+    rows = [{"name": name, "kind": "text-to-3d", "prompt": f"a {name}", "refine": True, "enable_pbr": True}
+            for name in ("helmet", "shield")]  # fmt: skip
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    batch = cli("batch", str(manifest), "--out-dir", "out", "--json")
+    assert batch.code == 0, batch.stderr
+    assert not [event for event in batch.events if event["event"] == "library_maps_pending"]
+    made = [event["task_id"] for event in batch.events if event["event"] == "done"]
+    kept = listed(cli)
+    for task_id in made:  # fetched after the imports, before the command ended
+        assert sorted(kept[task_id]["textures"]) == ["base_color", "metallic", "normal", "roughness"]
+        assert kept[task_id]["textures_pending"] == []
+        assert all(Path(path).read_bytes().startswith(PNG_MAGIC) for path in kept[task_id]["textures"].values())
+    assert len(made) == 2

@@ -1,4 +1,8 @@
-"""Every finished result lands in the library once, with its thumbnail and maps, and outlives its job."""
+"""Every finished result lands in the library once, with its thumbnail and maps, and outlives its job.
+
+The texture maps follow the job (fetched once it is offered for import, see ``library/maps.py``):
+a test that reads them waits for the manager's map fetcher first.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,9 @@ from meshy_blender.library import Library, record_result
 
 FAST = RunSettings(poll_interval=0.1, backoff_base=0.05, backoff_max=0.2, task_timeout=30.0)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+#: The sandbox's links to a task's texture maps.
+MAP_LINKS = r"/(base_color|metallic|roughness|normal)\.png"
+PBR_MAPS = ["base_color", "metallic", "normal", "roughness"]
 
 
 @pytest.fixture
@@ -59,9 +66,18 @@ def _finish(manager: JobManager, job: Job) -> Job:
     return job
 
 
+def _pbr_job(prompt: str) -> Job:
+    return plans.text_job(prompt, refine=True, refine_options={"enable_pbr": True})
+
+
+def _maps_fetched(manager: JobManager) -> None:
+    assert manager.maps is not None and manager.maps.wait(30)
+
+
 def test_a_refined_result_is_kept_with_its_chain_thumbnail_maps_and_credits(make_manager, tmp_path) -> None:
     manager = make_manager()
-    job = _finish(manager, plans.text_job("a wooden chair", refine=True, refine_options={"enable_pbr": True}))
+    job = _finish(manager, _pbr_job("a wooden chair"))
+    _maps_fetched(manager)
     entries = Library(tmp_path / "library").entries()  # a fresh reader: what another Blender sees
     assert [entry.id for entry in entries] == [job.final_task_id]
     entry = entries[0]
@@ -71,9 +87,60 @@ def test_a_refined_result_is_kept_with_its_chain_thumbnail_maps_and_credits(make
     assert entry.options["enable_pbr"] is True
     assert entry.model_path is not None and is_valid_glb(entry.model_path)
     assert entry.thumbnail_path is not None and entry.thumbnail_path.read_bytes().startswith(PNG_MAGIC)
-    assert {"base_color", "normal", "metallic", "roughness"} <= set(entry.texture_paths)
+    assert sorted(entry.texture_paths) == PBR_MAPS and entry.textures_pending == []
     assert all(path.read_bytes().startswith(PNG_MAGIC) for path in entry.texture_paths.values())
     assert entry.created_ms <= entry.finished_ms
+
+
+def test_the_maps_follow_the_job_without_holding_it_up(sandbox, make_manager, tmp_path) -> None:
+    sandbox.fault(MAP_LINKS, "delay", seconds=1.0, times=-1)  # four maps: 4 s, one after the other
+    manager = make_manager()
+    job = _finish(manager, _pbr_job("a brass lamp"))  # done (offered for import) while the maps still come
+    entry = Library(tmp_path / "library").get(job.final_task_id)
+    assert entry is not None and entry.model_path is not None and entry.thumbnail_path is not None
+    assert entry.texture_paths == {} and entry.textures_pending == PBR_MAPS
+    _maps_fetched(manager)
+    entry = Library(tmp_path / "library").get(job.final_task_id)
+    assert entry is not None and sorted(entry.texture_paths) == PBR_MAPS and entry.textures_pending == []
+    assert all(path.read_bytes().startswith(PNG_MAGIC) for path in entry.texture_paths.values())
+
+
+def _left_pending(sandbox, make_manager, tmp_path, prompt: str) -> Job:
+    """A result whose maps its process stopped before fetching (each map takes 2 s: the shutdown comes first)."""
+    sandbox.fault(MAP_LINKS, "delay", seconds=2.0, times=-1)
+    manager = make_manager()
+    job = _finish(manager, _pbr_job(prompt))
+    assert manager.shutdown(5.0)
+    sandbox.control("DELETE", "faults")
+    entry = Library(tmp_path / "library").get(job.final_task_id)
+    assert entry is not None and entry.texture_paths == {} and entry.textures_pending == PBR_MAPS
+    return job
+
+
+def test_maps_a_stopped_process_left_pending_are_fetched_by_the_next_with_fresh_links(
+    sandbox, make_manager, tmp_path
+) -> None:
+    job = _left_pending(sandbox, make_manager, tmp_path, "an iron kettle")
+    asked, creates = len(sandbox.requests()), len(sandbox.creates())
+    next_start = make_manager()
+    next_start.resume()
+    _maps_fetched(next_start)
+    entry = Library(tmp_path / "library").get(job.final_task_id)
+    assert entry is not None and sorted(entry.texture_paths) == PBR_MAPS and entry.textures_pending == []
+    later = sandbox.requests()[asked:]
+    assert any(r["method"] == "GET" and r["path"].endswith(job.final_task_id) for r in later)  # links asked anew
+    assert len(sandbox.creates()) == creates  # nothing made again
+
+
+def test_maps_of_a_task_meshy_no_longer_keeps_are_given_up(sandbox, paid_key, make_manager, tmp_path) -> None:
+    job = _left_pending(sandbox, make_manager, tmp_path, "a tin cup")
+    MeshyClient(paid_key, sandbox.url).delete_task(job.stages[-1].kind, job.final_task_id)
+    next_start = make_manager()
+    next_start.resume()
+    _maps_fetched(next_start)
+    entry = Library(tmp_path / "library").get(job.final_task_id)
+    assert entry is not None and entry.texture_paths == {} and entry.textures_pending == []
+    assert entry.model_path is not None and is_valid_glb(entry.model_path)  # the rest of the entry stays
 
 
 def test_the_entry_outlives_its_job(make_manager, tmp_path) -> None:

@@ -94,6 +94,26 @@ def test_remove_deletes_the_record_and_the_files(tmp_path: Path, model: Path) ->
     assert model.is_file()  # the source was never the library's to delete
 
 
+def test_maps_fetched_later_are_placed_once_and_not_into_a_removed_entry(tmp_path: Path, model: Path) -> None:
+    library = Library(tmp_path / "library")
+    pending = entry("t1")
+    pending.textures_pending = ["base_color", "normal"]
+    library.add(pending, {"model": model})
+    maps = {name: tmp_path / f"{name}.png" for name in ("base_color", "normal", "roughness")}
+    for name, path in maps.items():
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + name.encode())
+    kept = library.add_textures("t1", {"base_color": maps["base_color"]}, settled=["base_color", "normal"])
+    assert kept is not None and kept.textures_pending == []  # the normal map could not be fetched: left out
+    assert kept.texture_paths == {"base_color": tmp_path / "library" / "t1" / "textures" / "base_color.png"}
+    again = library.add_textures("t1", maps, settled=list(maps))  # another process, later: nothing is pending
+    assert again is not None and set(again.texture_paths) == {"base_color"}
+    (seen,) = Library(tmp_path / "library").entries()
+    assert seen.texture_paths["base_color"].read_bytes().endswith(b"base_color") and seen.textures_pending == []
+    assert library.remove("t1")
+    assert library.add_textures("t1", maps, settled=list(maps)) is None
+    assert not (tmp_path / "library" / "t1").exists()
+
+
 def test_an_unchanged_folder_is_not_read_again_and_a_change_is_seen(tmp_path: Path, model: Path) -> None:
     library = Library(tmp_path / "library")
     library.add(entry("t1"), {"model": model})

@@ -36,6 +36,8 @@ from ..scene.result_parts import ResultParts
 
 SAVE_INTERVAL_S = 30.0
 SHUTDOWN_TIMEOUT_S = 5.0
+#: Longest the end of a run waits for the library's texture maps (what is left is fetched at the next start).
+MAPS_WAIT_S = 300.0
 
 
 @dataclass
@@ -184,6 +186,7 @@ class HeadlessRun:
                 self._parts.write_due()
             if self._unsaved or not self._saved_whole:
                 self._save(last=True)
+            self._finish_library_maps(manager)
             return finished
         finally:
             if self._held is not None:
@@ -193,6 +196,21 @@ class HeadlessRun:
             pump.import_listeners.remove(self._imported)
             self._manager = None
             session.shutdown(SHUTDOWN_TIMEOUT_S)
+
+    def _finish_library_maps(self, manager: JobManager) -> None:
+        """Wait (bounded) for the texture maps the library fetches after the imports (see ``library/maps.py``)."""
+        if manager.maps is None:
+            return
+        deadline = time.monotonic() + MAPS_WAIT_S
+        while (left := manager.maps.pending()) and time.monotonic() < deadline:
+            self.reporter.status(f"Fetching the texture maps of {left} result(s) into the library")
+            manager.maps.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+        if left:
+            self.reporter.say(
+                f"The texture maps of {left} result(s) are not in the library yet: the next run or Blender "
+                "that uses this library fetches them."
+            )
+            self.reporter.emit("library_maps_pending", results=left)
 
     def _match_earlier(self, manager: JobManager) -> tuple[dict[str, Job], dict[str, str]]:
         """The job each target wants and the id of its earlier job in the store, if any."""

@@ -106,6 +106,7 @@ def row(entry: Entry) -> dict[str, Any]:
         "model": str(model) if model is not None and model.is_file() else None,
         "thumbnail": str(thumbnail) if thumbnail is not None and thumbnail.is_file() else None,
         "textures": {name: str(path) for name, path in entry.texture_paths.items()},
+        "textures_pending": entry.textures_pending,
         "pictures": [str(path) for path in entry.picture_paths if path.is_file()],
     }
 
