@@ -131,9 +131,13 @@ def tick(
     """One pump step; True when there is still work in flight.
 
     Imports ready jobs until ``budget_s`` seconds are spent, measured after each import (so
-    at least one); None imports every ready job. Then, while no job is ready and time is
-    left, it writes queued library .blend files (see :mod:`.scene.library_keep`): idle
-    time, so a burst of results is imported first. ``evaluate`` and ``into``: see :func:`import_job`.
+    at least one); None imports every job ready when the tick starts, not those that become
+    ready meanwhile: while a batch's results arrive faster than they import, a tick that took
+    them too would never end, and the headless run's own step between ticks (its parts,
+    checkpoints, progress, the rows that wait for a rig) would wait for the whole batch. Then,
+    while no job is ready and time is left, it writes queued library .blend files (see
+    :mod:`.scene.library_keep`): idle time, so a burst of results is imported first.
+    ``evaluate`` and ``into``: see :func:`import_job`.
     """
     global _last_version, _last_place
     manager = session.current_manager()
@@ -146,7 +150,9 @@ def tick(
     _last_place = (here, object_mode)
     manager.here = here
     started = time.perf_counter()
-    while (job := manager.take_ready()) is not None:
+    left = manager.ready_count() if budget_s is None else None
+    while (left is None or left > 0) and (job := manager.take_ready()) is not None:
+        left = None if left is None else left - 1
         if not job.belongs_to(here):
             manager.park(job, f"Finishes in {job.file.label}: open it, or Import here", hand_over=True)
         elif not object_mode:
@@ -221,7 +227,7 @@ def run_until(
 ) -> bool:
     """Headless driver: tick until ``done()`` or ``timeout`` seconds; True when done.
 
-    Each tick imports every ready job, without evaluating the scene after each: nothing is
+    Each tick imports every job ready when it starts, without evaluating the scene after each: nothing is
     drawn, laying out updates first, and a saved file is evaluated when it is opened.
     Then, until a job is ready, it writes queued library .blend files; between ticks it
     waits for the manager's news, at most ``interval`` seconds. Whatever is still queued

@@ -310,6 +310,10 @@ class JobManager:
         """Whether jobs wait to be taken by :meth:`take_ready` (the pump's timer then comes back at once)."""
         return not self._ready.empty()
 
+    def ready_count(self) -> int:
+        """How many jobs wait to be taken by :meth:`take_ready` now (a canceled one among them is skipped)."""
+        return self._ready.qsize()
+
     def has_parked(self) -> bool:
         return bool(self._parked)
 

@@ -100,6 +100,37 @@ def test_a_headless_tick_imports_every_ready_job(manager: JobManager, glb_assets
     assert len(bpy.data.collections["Meshy"].children) == 3
 
 
+def test_a_headless_tick_leaves_jobs_that_became_ready_meanwhile_to_the_next_step(
+    manager: JobManager, glb_assets: GlbAssets
+) -> None:
+    jobs = _ready_jobs(manager, glb_assets.textured, 2)
+    later = [plans.text_job(f"a tin lamp {index}") for index in range(2)]
+    for job in later:
+        job.state = JobState.READY
+        job.files = {"model": str(glb_assets.textured)}
+    arriving = iter(later)
+
+    def hand_over_one(*_: object) -> None:  # each import sees another result handed over, as in a busy batch
+        job = next(arriving, None)
+        if job is not None:
+            manager.add_ready(job)
+
+    steps: list[int] = []  # what the run's own step (parts, checkpoints, progress) saw, after each tick
+
+    def done() -> bool:
+        steps.append(_imported(jobs + later))
+        return steps[-1] == 4
+
+    pump.import_listeners.append(hand_over_one)
+    try:
+        assert pump.run_until(done, timeout=30)
+    finally:
+        pump.import_listeners.remove(hand_over_one)
+
+    assert steps[0] == 2, "the first tick imported the two ready when it started, then let the run step"
+    assert steps[-1] == 4 and len(steps) >= 2
+
+
 def test_a_waiting_headless_pump_wakes_when_a_job_becomes_ready(
     manager: JobManager, glb_assets: GlbAssets, monkeypatch: pytest.MonkeyPatch
 ) -> None:
