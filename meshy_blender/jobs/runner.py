@@ -117,10 +117,12 @@ class JobRunner:
                         self._create(stage)
                     self._final_task = self._watch(stage)
             self._download_results()
-            if self.job.import_result and "model" in self.job.files:
-                check_ahead(self.job.files["model"])  # the import's safety check, here rather than on Blender's thread
             if self.on_result is not None and self._final_task is not None:
                 self.on_result(self.job, self._final_task)
+            if self.job.import_result and "model" in self.job.files:
+                # The import's safety check, here rather than on Blender's thread; after the library's hard
+                # link of the file (which moves its ctime), so that the import finds it as it was checked.
+                check_ahead(self.job.files["model"])
             self._set_state(JobState.READY if self.job.import_result else JobState.DONE, "")
         except CancelledError:
             raise  # the manager decides: user cancel or shutdown

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sandbox_assets
 
+from meshy_blender.api import glb_safety
 from meshy_blender.api.client import MeshyClient
 from meshy_blender.api.glb_safety import is_valid_glb
 from meshy_blender.blender.cli import command
@@ -141,6 +142,21 @@ def test_maps_of_a_task_meshy_no_longer_keeps_are_given_up(sandbox, paid_key, ma
     entry = Library(tmp_path / "library").get(job.final_task_id)
     assert entry is not None and entry.texture_paths == {} and entry.textures_pending == []
     assert entry.model_path is not None and is_valid_glb(entry.model_path)  # the rest of the entry stays
+
+
+def test_a_result_kept_in_the_library_is_found_checked_by_its_import(make_manager, monkeypatch) -> None:
+    manager = make_manager()
+    job = manager.submit(plans.text_job("a stone bench"))  # to import: its model is checked on the worker
+    deadline = time.monotonic() + 30
+    while job.state is not JobState.READY:
+        assert time.monotonic() < deadline and not job.state.is_final, job.message
+        time.sleep(0.05)
+    assert Library(manager.library.folder).get(job.final_task_id) is not None  # kept: its model hard-linked
+    reads: list[object] = []
+    read = glb_safety._read
+    monkeypatch.setattr(glb_safety, "_read", lambda *args: reads.append(args) or read(*args))
+    glb_safety.check_glb_safe(job.files["model"])  # what the import runs first, on Blender's thread
+    assert reads == []  # the file is as it was checked: not read again
 
 
 def test_the_entry_outlives_its_job(make_manager, tmp_path) -> None:
