@@ -68,6 +68,9 @@ class MapFetcher:
         #: Entries queued or being fetched (and :data:`EARLIER` while the library is looked through).
         self._busy: set[str] = set()
         self._threads: list[threading.Thread] = []
+        #: Threads that have not yet found the queue empty (counted under the lock: one that did is ending,
+        #: and the next entry queued gets a new thread, not that one).
+        self._running = 0
 
     def add(self, entry_id: str, urls: dict[str, str]) -> None:
         """Fetch ``entry_id``'s pending maps from ``urls`` (its final task's: map name → link)."""
@@ -108,8 +111,9 @@ class MapFetcher:
                 return
             self._busy.add(entry_id)
             self._queue.append((entry_id, urls))
-            self._threads = [thread for thread in self._threads if thread.is_alive()]
-            if len(self._threads) < THREADS:
+            if self._running < THREADS:
+                self._running += 1
+                self._threads = [thread for thread in self._threads if thread.is_alive()]
                 thread = threading.Thread(target=self._work, name="meshy-library-maps", daemon=True)
                 self._threads.append(thread)
                 thread.start()
@@ -120,7 +124,10 @@ class MapFetcher:
             if self._stopping.is_set():
                 self._busy.difference_update(entry_id for entry_id, _ in self._queue)  # left pending in the records
                 self._queue.clear()
-            return self._queue.popleft() if self._queue else None
+            if self._queue:
+                return self._queue.popleft()
+            self._running -= 1
+            return None
 
     def _work(self) -> None:
         made: list[MeshyClient] = []
@@ -137,9 +144,11 @@ class MapFetcher:
                     if entry_id == EARLIER:
                         self._complete_earlier(client)
                     else:
-                        self._complete(client(), entry_id, urls)
+                        self._complete(client, entry_id, urls)
                 except (MeshyError, OSError, ValueError) as error:  # no key, offline, a disk that refuses
                     log.warning("Meshy library: texture maps not fetched now (%s); they are fetched later", error)
+                except Exception:  # a bug must not end the thread with entries still queued behind it
+                    log.exception("Meshy library: fetching the texture maps of %s failed unexpectedly", entry_id)
                 finally:
                     with self._changes:
                         self._busy.discard(entry_id)
@@ -148,7 +157,7 @@ class MapFetcher:
             for each in made:
                 each.close()
 
-    def _complete(self, client: MeshyClient, entry_id: str, urls: dict[str, str]) -> None:
+    def _complete(self, client: Callable[[], MeshyClient], entry_id: str, urls: dict[str, str]) -> None:
         entry = self.library.get(entry_id)
         if entry is None or not entry.textures_pending:
             return  # removed meanwhile, or completed by another process
@@ -158,7 +167,7 @@ class MapFetcher:
             if self._stopping.wait(YIELD_POLL_S):
                 return
         with self.library.staging() as folder:
-            fetched = fetch_maps(client, wanted, entry_id, folder, self._stopping)
+            fetched = fetch_maps(client(), wanted, entry_id, folder, self._stopping) if wanted else {}
             if self._stopping.is_set():
                 return  # a map may have been cut short: all stay pending
             self.library.add_textures(entry_id, fetched, settled=entry.textures_pending)
@@ -175,4 +184,4 @@ class MapFetcher:
                 task = client().get_task(kind, entry.id) if kind is not None else None
             except TaskNotFoundError:
                 task = None  # Meshy no longer keeps it: the maps are missing for good
-            self._complete(client(), entry.id, task.texture_urls if task is not None else {})
+            self._complete(client, entry.id, task.texture_urls if task is not None else {})
