@@ -118,8 +118,8 @@ class JobManager:
 
     @library.setter
     def library(self, library: Library | None) -> None:
-        if self.maps is not None:
-            self.maps.stop(0.0)  # what it was given is still fetched into the library it was for
+        """Another library (the preferences changed) gets a fetcher of its own; the last one's threads
+        finish what they were given, into the library it was for, and end."""
         self._library = library
         self.maps = (
             MapFetcher(library, self.client_factory, self._stopping, self.has_ready) if library is not None else None

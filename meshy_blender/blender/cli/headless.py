@@ -186,7 +186,8 @@ class HeadlessRun:
                 self._parts.write_due()
             if self._unsaved or not self._saved_whole:
                 self._save(last=True)
-            self._finish_library_maps(manager)
+            if finished:  # out of time: the next run finds the maps pending, with the jobs left in the store
+                self._finish_library_maps(manager)
             return finished
         finally:
             if self._held is not None:
