@@ -8,7 +8,8 @@ and only in Object Mode: otherwise the job is parked and says why, until the ope
 the mode changes (an import never takes the artist out of Edit or Sculpt Mode, nor lands
 in another file). The GUI drives it with a persistent ``bpy.app.timers`` timer; headless
 Blender never fires timers, so ``run_until`` drives the very same tick in a loop, without
-a budget (nothing is drawn: every ready job is imported) and sleeping until the manager
+a budget (nothing is drawn: every job ready when the tick starts is imported, then the
+run takes its own step) and sleeping until the manager
 has news (a job offered for import, a state saved) rather than for a fixed interval. One
 code path, two drivers.
 """
