@@ -124,6 +124,7 @@ class MapFetcher:
             if self._stopping.is_set():
                 self._busy.difference_update(entry_id for entry_id, _ in self._queue)  # left pending in the records
                 self._queue.clear()
+                self._changes.notify_all()
             if self._queue:
                 return self._queue.popleft()
             self._running -= 1
