@@ -106,6 +106,26 @@ def test_the_maps_follow_the_job_without_holding_it_up(sandbox, make_manager, tm
     assert all(path.read_bytes().startswith(PNG_MAGIC) for path in entry.texture_paths.values())
 
 
+def test_maps_the_disk_refuses_stay_pending_for_the_next_start(sandbox, make_manager, tmp_path) -> None:
+    sandbox.fault(MAP_LINKS, "delay", seconds=0.5, times=-1)  # the entry is kept before its maps arrive
+    manager = make_manager()
+    job = _finish(manager, _pbr_job("a copper pot"))
+    textures = tmp_path / "library" / job.final_task_id / "textures"
+    textures.write_text("a file where the entry's textures folder goes")  # the disk refuses the folder
+    _maps_fetched(manager)
+    entry = Library(tmp_path / "library").get(job.final_task_id)
+    assert entry is not None and entry.texture_paths == {} and entry.textures_pending == PBR_MAPS
+    assert job.state is JobState.DONE  # the job never hears of it
+
+    textures.unlink()
+    sandbox.control("DELETE", "faults")
+    next_start = make_manager()
+    next_start.resume()
+    _maps_fetched(next_start)
+    entry = Library(tmp_path / "library").get(job.final_task_id)
+    assert entry is not None and sorted(entry.texture_paths) == PBR_MAPS and entry.textures_pending == []
+
+
 def _left_pending(sandbox, make_manager, tmp_path, prompt: str) -> Job:
     """A result whose maps its process stopped before fetching (each map takes 2 s: the shutdown comes first)."""
     sandbox.fault(MAP_LINKS, "delay", seconds=2.0, times=-1)
