@@ -16,6 +16,7 @@ code path, two drivers.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -151,9 +152,9 @@ def tick(
     _last_place = (here, object_mode)
     manager.here = here
     started = time.perf_counter()
-    left = manager.ready_count() if budget_s is None else None
-    while (left is None or left > 0) and (job := manager.take_ready()) is not None:
-        left = None if left is None else left - 1
+    left = manager.ready_count() if budget_s is None else math.inf
+    while left > 0 and (job := manager.take_ready()) is not None:
+        left -= 1
         if not job.belongs_to(here):
             manager.park(job, f"Finishes in {job.file.label}: open it, or Import here", hand_over=True)
         elif not object_mode:

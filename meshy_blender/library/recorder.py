@@ -140,7 +140,9 @@ def _add(
     with library.staging() as staging:
         files = {**_companions(Path(model)), **{role: Path(path) for role, path in job.files.items()}}
         if task is not None and client is not None:
-            files.update(_fetch(client, _thumbnail_wanted(task), task.id, staging, cancel))
+            thumbnail = fetch_thumbnail(client, task, staging, cancel)
+            if thumbnail is not None:
+                files[THUMBNAIL] = thumbnail
             entry.textures_pending = sorted(task.texture_urls)
         return library.add(entry, files)
 
@@ -252,8 +254,8 @@ def thumbnail_url(task: Task) -> str:
 
 
 def fetch_thumbnail(client: Downloader, task: Task, folder: Path, cancel: threading.Event | None = None) -> Path | None:
-    """Meshy's thumbnail of ``task`` fetched into ``folder`` as ``thumbnail.<suffix>``: the preview of a result
-    kept in no library (``--no-library``); None when there is none or it could not be fetched."""
+    """Meshy's thumbnail of ``task`` fetched into ``folder`` as ``thumbnail.<suffix>`` (a library entry's, or the
+    preview of a result kept in no library: ``--no-library``); None when there is none or it could not be fetched."""
     return _fetch(client, _thumbnail_wanted(task), task.id, folder, cancel).get(THUMBNAIL)
 
 
