@@ -25,7 +25,7 @@ from meshy_blender.jobs.manager import JobManager
 from meshy_blender.jobs.model import Job, JobState
 from meshy_blender.jobs.runner import RunSettings
 from meshy_blender.jobs.store import JobStore
-from meshy_blender.library import Library, record_result
+from meshy_blender.library import Entry, Library, record_result
 
 FAST = RunSettings(poll_interval=0.1, backoff_base=0.05, backoff_max=0.2, task_timeout=30.0)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -119,11 +119,18 @@ def test_maps_the_disk_refuses_stay_pending_for_the_next_start(sandbox, make_man
 
     textures.unlink()
     sandbox.control("DELETE", "faults")
+    entry = _after_the_next_start(make_manager, tmp_path, job)
+    assert sorted(entry.texture_paths) == PBR_MAPS and entry.textures_pending == []
+
+
+def _after_the_next_start(make_manager, tmp_path, job: Job) -> Entry:
+    """``job``'s entry once a new manager (the next Blender, the next command) started and its maps settled."""
     next_start = make_manager()
     next_start.resume()
     _maps_fetched(next_start)
     entry = Library(tmp_path / "library").get(job.final_task_id)
-    assert entry is not None and sorted(entry.texture_paths) == PBR_MAPS and entry.textures_pending == []
+    assert entry is not None
+    return entry
 
 
 def _left_pending(sandbox, make_manager, tmp_path, prompt: str) -> Job:
@@ -143,11 +150,8 @@ def test_maps_a_stopped_process_left_pending_are_fetched_by_the_next_with_fresh_
 ) -> None:
     job = _left_pending(sandbox, make_manager, tmp_path, "an iron kettle")
     asked, creates = len(sandbox.requests()), len(sandbox.creates())
-    next_start = make_manager()
-    next_start.resume()
-    _maps_fetched(next_start)
-    entry = Library(tmp_path / "library").get(job.final_task_id)
-    assert entry is not None and sorted(entry.texture_paths) == PBR_MAPS and entry.textures_pending == []
+    entry = _after_the_next_start(make_manager, tmp_path, job)
+    assert sorted(entry.texture_paths) == PBR_MAPS and entry.textures_pending == []
     later = sandbox.requests()[asked:]
     assert any(r["method"] == "GET" and r["path"].endswith(job.final_task_id) for r in later)  # links asked anew
     assert len(sandbox.creates()) == creates  # nothing made again
@@ -156,11 +160,8 @@ def test_maps_a_stopped_process_left_pending_are_fetched_by_the_next_with_fresh_
 def test_maps_of_a_task_meshy_no_longer_keeps_are_given_up(sandbox, paid_key, make_manager, tmp_path) -> None:
     job = _left_pending(sandbox, make_manager, tmp_path, "a tin cup")
     MeshyClient(paid_key, sandbox.url).delete_task(job.stages[-1].kind, job.final_task_id)
-    next_start = make_manager()
-    next_start.resume()
-    _maps_fetched(next_start)
-    entry = Library(tmp_path / "library").get(job.final_task_id)
-    assert entry is not None and entry.texture_paths == {} and entry.textures_pending == []
+    entry = _after_the_next_start(make_manager, tmp_path, job)
+    assert entry.texture_paths == {} and entry.textures_pending == []
     assert entry.model_path is not None and is_valid_glb(entry.model_path)  # the rest of the entry stays
 
 

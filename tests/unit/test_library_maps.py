@@ -12,11 +12,12 @@ from meshy_blender.library import Library
 from meshy_blender.library.maps import MapFetcher
 
 
-def _fetcher(tmp_path: Path) -> MapFetcher:
+def _fetcher(tmp_path: Path, stopping: threading.Event | None = None) -> MapFetcher:
     def no_client() -> None:
         pytest.fail("nothing here has maps to fetch")
 
-    return MapFetcher(Library(tmp_path / "library"), no_client, threading.Event(), imports_waiting=lambda: False)  # type: ignore[arg-type]
+    stopping = stopping or threading.Event()
+    return MapFetcher(Library(tmp_path / "library"), no_client, stopping, imports_waiting=lambda: False)  # type: ignore[arg-type]
 
 
 def test_entries_queued_one_after_another_are_all_taken_without_a_request(tmp_path: Path) -> None:
@@ -31,7 +32,7 @@ def test_entries_queued_one_after_another_are_all_taken_without_a_request(tmp_pa
 
 def test_once_the_manager_stops_nothing_more_is_taken(tmp_path: Path) -> None:
     stopping = threading.Event()
-    fetcher = MapFetcher(Library(tmp_path / "library"), lambda: pytest.fail("stopped"), stopping, lambda: False)  # type: ignore[arg-type,return-value]
+    fetcher = _fetcher(tmp_path, stopping)
     stopping.set()
     fetcher.add("entry1", {"normal": "https://assets.example/normal.png"})
     assert fetcher.pending() == 0 and fetcher.wait(0)
