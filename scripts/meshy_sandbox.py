@@ -865,9 +865,20 @@ class State:
                 return fault
             return None
 
-    def record(self, method: str, path: str, status: int, generation: int, body: bytes = b"") -> None:
-        """Log a request; a POST's entry also names its body's fields and size (what was sent, not its data)."""
-        entry: dict[str, Any] = {"method": method, "path": path, "status": status, "t": time.time()}
+    def record(
+        self, method: str, path: str, status: int, generation: int, *, body: bytes = b"", connection: int = 0
+    ) -> None:
+        """Log a request; a POST's entry also names its body's fields and size (what was sent, not its data).
+
+        ``connection`` tells the client's connections apart (its port): tests count how many it opened.
+        """
+        entry: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "t": time.time(),
+            "connection": connection,
+        }
         if method == "POST":
             parsed = _json_object(body)
             entry.update(fields=sorted(parsed), body_bytes=len(body))
@@ -1167,6 +1178,9 @@ CONTROL: dict[tuple[str, str], Callable[[State, Any], Any]] = {
 
 class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
+    #: Connections waiting to be accepted. socketserver's 5 made a burst of new connections (a batch's first
+    #: 50 tasks) wait a second each for the kernel to retry them, which Meshy's servers do not do.
+    request_queue_size = 128
     block_on_close = False
 
     def __init__(self, address: tuple[str, int], state: State) -> None:
@@ -1385,7 +1399,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _log(self, status: int) -> None:
         if not self._path.startswith(CONTROL_PREFIX):
-            self.sandbox.state.record(self._method, self._path, status, self._generation, self._body)
+            self.sandbox.state.record(
+                self._method, self._path, status, self._generation, body=self._body, connection=self.client_address[1]
+            )
 
     def _start(self, status: int, headers: dict[str, str]) -> None:
         # Logged before anything is sent: a client that acts on these headers alone (a 403 whose

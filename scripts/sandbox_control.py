@@ -74,6 +74,10 @@ class Sandbox:
         result = self.control("GET", "requests")
         return list(result)
 
+    def connections(self) -> int:
+        """How many connections the clients' requests came over so far."""
+        return len({entry["connection"] for entry in self.requests()})
+
     def creates(self) -> list[dict[str, Any]]:
         """The task-creating POSTs the sandbox accepted (2xx)."""
         return [r for r in self.requests() if r["method"] == "POST" and 200 <= r["status"] < 300]
