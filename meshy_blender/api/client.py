@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -59,6 +60,8 @@ BALANCE_PATH = "openapi/v1/balance"
 MAX_PAGE_SIZE = 50
 SORT_ORDERS = ("-created_at", "+created_at")
 STREAM_READ_BYTES = 64 * 1024
+#: Longest a progress stream is read past its task's last state, for its end (see ``MeshyClient._stream``).
+STREAM_END_WAIT_S = 0.5
 
 
 def _read_stream(response: requests.Response) -> requests.Response:
@@ -85,6 +88,20 @@ def _stream_chunks(response: requests.Response) -> Iterator[bytes]:
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         # What iter_content would have wrapped: report it the same way.
         raise requests.exceptions.ConnectionError(exc) from exc
+
+
+def _read_to_end(events: Iterator[object]) -> None:
+    """Read a progress stream to its end after the task's last state.
+
+    Meshy ends the stream after the terminal state, so its end is already on its way: read,
+    the connection goes back to the pool for the job's next request (left unread, it was
+    closed, and the next request opened a new one: for Meshy, a TLS handshake per job). The
+    stream's watch shuts it if the end does not come within :data:`STREAM_END_WAIT_S`: nothing
+    is lost but that connection.
+    """
+    with contextlib.suppress(requests.RequestException, MeshyError):
+        for _ in events:
+            pass
 
 
 def _stream_error(data: str) -> MeshyError:
@@ -347,9 +364,15 @@ class MeshyClient:
             headers={"Accept": "text/event-stream", "Accept-Encoding": "identity", "Cache-Control": "no-cache"},
         )
         current: Task | None = None
-        with contextlib.closing(response), interrupt_when(response, cancel, deadline):
+        end_by: list[float] = []  # once the last state came: when to stop waiting for the stream's end
+
+        def watch_until() -> float:
+            return end_by[0] if end_by else math.inf if deadline is None else deadline
+
+        with contextlib.closing(response), interrupt_when(response, cancel, watch_until):
             try:
-                for event in iter_events(_stream_chunks(response)):
+                events = iter_events(_stream_chunks(response))
+                for event in events:
                     if event.event == "error":
                         raise _stream_error(event.data)
                     if event.event != "message":
@@ -361,6 +384,9 @@ class MeshyClient:
                             f"Meshy's progress stream sent a frame that cannot be used: {error}."
                         ) from None
                     current = update if current is None else current.merged(update)
+                    if current.is_terminal:
+                        end_by.append(time.monotonic() + STREAM_END_WAIT_S)
+                        _read_to_end(events)
                     yield current
                     if current.is_terminal:
                         return

@@ -13,6 +13,7 @@ are imported when the first manager is built.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,9 @@ client_hooks: list[Callable[[MeshyClient], None]] = []
 
 _manager: JobManager | None = None
 _config: Config | None = None
+#: The jobs' client and the key and server address it was made for (see :func:`jobs_client`).
+_jobs_client: tuple[tuple[str, str], MeshyClient] | None = None
+_jobs_client_lock = threading.Lock()
 
 
 def make_client(config: Config) -> MeshyClient:
@@ -58,6 +62,23 @@ def make_client(config: Config) -> MeshyClient:
     for hook in client_hooks:
         hook(client)
     return client
+
+
+def jobs_client() -> MeshyClient:
+    """The client the manager's jobs and the library's map fetcher share, for the current key and server.
+
+    One client, so one pool of connections: a job's requests reuse those earlier jobs opened
+    (a client per job opened two new connections per job: for Meshy, two TLS handshakes and
+    certificate loads). A new key or server address gets a new client; jobs that hold the
+    previous one finish with it, and it is closed when nothing holds it any more.
+    """
+    global _jobs_client
+    config = _require_config()
+    made_for = (config.api_key, config.base_url)
+    with _jobs_client_lock:
+        if _jobs_client is None or _jobs_client[0] != made_for:
+            _jobs_client = (made_for, make_client(config))
+        return _jobs_client[1]
 
 
 def check_online_access() -> None:
@@ -84,7 +105,7 @@ def configure(config: Config) -> JobManager:
 
         store = JobStore(config.jobs_dir, legacy_ledger=config.legacy_ledger) if config.jobs_dir else None
         _manager = JobManager(
-            lambda: make_client(_require_config()),
+            jobs_client,
             download_dir=config.download_dir,
             store=store,
             concurrency=config.concurrency,
@@ -132,6 +153,9 @@ def current_library() -> Library | None:
 
 def shutdown(timeout: float = 2.0) -> bool:
     """Stop every worker (jobs stay resumable in the ledger)."""
-    global _manager, _config
+    global _manager, _config, _jobs_client
     manager, _manager, _config = _manager, None, None
-    return manager.shutdown(timeout) if manager is not None else True
+    stopped = manager.shutdown(timeout) if manager is not None else True
+    with _jobs_client_lock:
+        _jobs_client = None  # its connections close with it; a later manager makes its own
+    return stopped

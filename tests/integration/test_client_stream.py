@@ -18,7 +18,8 @@ RELEASE_TIMEOUT_S = 10
 
 
 class _StreamHandler(BaseHTTPRequestHandler):
-    """``…/<id>/stream`` where id is ``chunked``, ``close`` or ``silent``."""
+    """``…/<id>/stream`` where id is ``chunked``, ``close``, ``silent`` or ``lingers`` (chunked, not ended after
+    the last state until released)."""
 
     protocol_version = "HTTP/1.1"
     server: _StreamServer
@@ -28,23 +29,27 @@ class _StreamHandler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header(
-            "Transfer-Encoding" if mode == "chunked" else "Connection", "chunked" if mode == "chunked" else "close"
+            "Connection" if mode == "close" else "Transfer-Encoding", "close" if mode == "close" else "chunked"
         )
         self.end_headers()
         self.close_connection = True
         if mode == "silent":
             self.server.release.wait(RELEASE_TIMEOUT_S)
             return
+        done = {"id": mode, "status": "SUCCEEDED", "progress": 100, "model_urls": {"glb": "https://a/m.glb"}}
+        if mode == "lingers":
+            self._send(mode, done)
+            self.server.release.wait(RELEASE_TIMEOUT_S)
+            return
         self._send(mode, {"id": mode, "status": "PENDING", "progress": 0})
         self.server.release.wait(RELEASE_TIMEOUT_S)
-        done = {"id": mode, "status": "SUCCEEDED", "progress": 100, "model_urls": {"glb": "https://a/m.glb"}}
         self._send(mode, done)
         if mode == "chunked":
             self.wfile.write(b"0\r\n\r\n")
 
     def _send(self, mode: str, task: dict[str, object]) -> None:
         frame = f"event: message\ndata: {json.dumps(task)}\n\n".encode()
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame) if mode == "chunked" else frame)
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame) if mode != "close" else frame)
         self.wfile.flush()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -78,6 +83,17 @@ def test_each_event_arrives_before_the_stream_goes_on(server: _StreamServer, mod
         rest = list(states)
     assert [s.status for s in rest] == [TaskStatus.SUCCEEDED]
     assert rest[0].glb_url == "https://a/m.glb"
+
+
+@pytest.mark.timeout(8)
+def test_a_stream_that_goes_on_after_the_last_state_is_not_waited_for(server: _StreamServer) -> None:
+    # Meshy ends the stream after the task's last state; this server holds it open for 10 s, and
+    # the client would wait a minute for its next byte.
+    client = sandbox_client(f"http://127.0.0.1:{server.server_port}", "msy_any_key_123", timeout=(2.0, 60.0))
+    with client:
+        task = client.wait_for_task(TaskKind.TEXT_TO_3D, "lingers")
+    assert task.status is TaskStatus.SUCCEEDED
+    assert task.glb_url == "https://a/m.glb"
 
 
 @pytest.mark.timeout(8)
