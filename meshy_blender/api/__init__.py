@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..lazy_names import first_use
 
 if TYPE_CHECKING:
-    from .client import DEFAULT_BASE_URL, MeshyClient
+    from .client import MeshyClient
     from .costs import estimate_credits
     from .errors import (
         AssetExpiredError,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     )
     from .glb_safety import check_glb, is_valid_glb
     from .http import RetryPolicy, should_retry
+    from .limits import DEFAULT_BASE_URL
     from .sse import SSEEvent, SSEParser
     from .task_kinds import TaskKind, TaskStatus
     from .tasks import Task, TaskError, parse_task
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 #: Each name and the module it is loaded from, on first use.
 _ON_FIRST_USE = {
-    "DEFAULT_BASE_URL": "client",
+    "DEFAULT_BASE_URL": "limits",
     "MeshyClient": "client",
     "RetryPolicy": "http",
     "should_retry": "http",

@@ -47,6 +47,7 @@ from .http import (
     pause,
     read_json,
 )
+from .limits import DEFAULT_BASE_URL
 from .sse import iter_events
 from .tasks import Task, TaskKind, TaskStatus, expired_message, parse_task
 from .untrusted import MAX_QUOTED_CHARS, UnsafeJSONError, clean_text, loads_json
@@ -55,7 +56,6 @@ from .validation import action_fields, validate
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.meshy.ai"
 BALANCE_PATH = "openapi/v1/balance"
 MAX_PAGE_SIZE = 50
 SORT_ORDERS = ("-created_at", "+created_at")

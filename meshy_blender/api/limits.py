@@ -5,6 +5,8 @@ their classes are defined, at enable, and importing this module costs nothing, w
 importing the checks (and the GLB and image readers they use) would cost that start.
 """
 
+#: Where Meshy's API is, unless the preferences or ``MESHY_BASE_URL`` say otherwise.
+DEFAULT_BASE_URL = "https://api.meshy.ai"
 MIN_POLYCOUNT = 100
 MAX_POLYCOUNT = 300_000
 #: Views of one object that Multi-image to 3D takes.

@@ -1,1 +1,10 @@
-"""Everything that touches bpy: import, export, operators, panels, the pump."""
+"""Everything that touches bpy: import, export, operators, panels, the pump.
+
+:mod:`.pump` and :mod:`.session` are offered on first use (``from . import pump`` gives a stand-in
+that imports the module when one of its names is first read): the sidebar's modules name them,
+and a start with no job runs none of their code (see :mod:`..lazy_names`).
+"""
+
+from ..lazy_names import first_use
+
+__getattr__ = first_use(__package__ or "", globals(), submodules={"pump", "session"})

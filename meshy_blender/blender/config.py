@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .session import DEFAULT_BASE_URL
+from ..api.limits import DEFAULT_BASE_URL
 
 if TYPE_CHECKING:
     from ..jobs.runner import RunSettings

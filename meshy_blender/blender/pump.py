@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import bpy
 
-from ..api.errors import MeshyError
+from .. import api
 from ..logs import logger
 from . import session
 from .scene import file_identity
@@ -91,7 +91,7 @@ def import_job(
             collection_path=(importer.ROOT_COLLECTION,) if into is None else (),
             placement=_placement(),
         )
-    except (MeshyError, RuntimeError, OSError, KeyError) as error:
+    except (api.MeshyError, RuntimeError, OSError, KeyError) as error:
         manager.mark_import_failed(job, f"Import failed: {error}")
         return
     entry = assets.entry_for(job, manager.library)
@@ -195,7 +195,8 @@ def _redraw_sidebars() -> None:
                         region.tag_redraw()
 
 
-def _timer() -> float:
+def timer() -> float:
+    """One turn of the GUI's timer (registered by :mod:`.registration`): the seconds until the next."""
     try:
         from .scene import library_keep
 
@@ -208,16 +209,6 @@ def _timer() -> float:
     if backlog:
         return BACKLOG_INTERVAL
     return ACTIVE_INTERVAL if busy else IDLE_INTERVAL
-
-
-def start_timer() -> None:
-    if not bpy.app.timers.is_registered(_timer):
-        bpy.app.timers.register(_timer, first_interval=ACTIVE_INTERVAL, persistent=True)
-
-
-def stop_timer() -> None:
-    if bpy.app.timers.is_registered(_timer):
-        bpy.app.timers.unregister(_timer)
 
 
 def run_until(

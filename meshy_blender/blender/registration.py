@@ -8,17 +8,23 @@ carries on the jobs the ledger left unfinished, but only when requests may go ou
 (online access and a key): enabling the add-on otherwise never touches the network.
 It starts the Meshy Bridge too when the preferences ask for it (never offline).
 ``unregister`` stops the timer, the bridge and every thread (bounded), then removes what it added.
+
+What the add-on does only once asked is not loaded here: the pump's timer is registered here and
+loads :mod:`.pump` at its first tick with a job manager (a start with no job has nothing to pump),
+the ``blender -c meshy`` command is registered here and loads :mod:`.cli.command` when it runs,
+and the operators' and panels' helpers load with the first operator or draw (the packages offer
+them on first use, see :mod:`..lazy_names`). Enabling stays about defining and registering classes.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import bpy
 from bpy.app.handlers import persistent
 
 from . import pump, session
-from .cli import hook as cli
+from .cli import COMMAND_ID
 from .scene import file_identity
 from .ui import (
     bridge_ui,
@@ -63,10 +69,17 @@ if TYPE_CHECKING:
 
 SHUTDOWN_TIMEOUT = 2.0
 CALLS_TIMEOUT = 1.0
+#: The pump timer's first turn, and its interval while there is no job manager (the pump's idle one).
+FIRST_TICK_S = 0.1
+NO_JOBS_INTERVAL = 0.5
+
+_command: Any = None
 
 
 def resume_jobs(context: bpy.types.Context) -> list[Job]:
     """Carry on the store's unfinished jobs, when online access and a key allow requests."""
+    if not bpy.app.online_access:  # Blender's default: asked first, so that a start offline loads nothing more
+        return []
     if preferences.not_ready_reason(context):
         return []
     return session.configure(preferences.config(context)).resume()
@@ -95,6 +108,33 @@ def on_load_post(*_args: Any) -> None:
     resume_jobs(bpy.context)
 
 
+def pump_timer() -> float:
+    """The pump's persistent timer: its tick once a job manager exists (see :func:`.pump.timer`)."""
+    if session.current_manager() is None:
+        return NO_JOBS_INTERVAL
+    return pump.timer()
+
+
+def _run_command(argv: list[str]) -> int:
+    from .cli.command import main
+
+    return main(argv)
+
+
+def register_command() -> None:
+    """Make ``blender -c meshy …`` available; Blender imports the command only when it runs."""
+    global _command
+    if _command is None:
+        _command = cast(Any, bpy.utils).register_cli_command(COMMAND_ID, _run_command)
+
+
+def unregister_command() -> None:
+    global _command
+    if _command is not None:
+        bpy.utils.unregister_cli_command(_command)
+        _command = None
+
+
 HANDLERS = (
     (bpy.app.handlers.load_pre, on_load_pre),
     (bpy.app.handlers.save_post, on_save_post),
@@ -114,18 +154,20 @@ def register() -> None:
     preferences.move_key_out_of_preferences(bpy.context)
     for handlers, handler in HANDLERS:
         handlers.append(handler)
-    pump.start_timer()
-    cli.register_command()
+    if not bpy.app.timers.is_registered(pump_timer):
+        bpy.app.timers.register(pump_timer, first_interval=FIRST_TICK_S, persistent=True)
+    register_command()
     resume_jobs(bpy.context)
     bridge_ui.autostart(bpy.context)
 
 
 def unregister() -> None:
-    pump.stop_timer()
+    if bpy.app.timers.is_registered(pump_timer):
+        bpy.app.timers.unregister(pump_timer)
     from .scene import library_keep
 
     library_keep.flush()  # no tick will write them now
-    cli.unregister_command()
+    unregister_command()
     calls.shutdown(CALLS_TIMEOUT)
     bridge_ui.stop()
     session.shutdown(SHUTDOWN_TIMEOUT)

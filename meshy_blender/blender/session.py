@@ -18,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..api.errors import AuthenticationError, OfflineError
+from .. import api
+from ..api.limits import DEFAULT_BASE_URL
 from ..lazy_names import first_use
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from ..library import Library
     from .config import Config
 
-DEFAULT_BASE_URL = "https://api.meshy.ai"
 
 #: ``session.Config`` is loaded from :mod:`.config` on first use (its dataclass is not needed at enable).
 __getattr__ = first_use(__package__ or "", globals(), {"Config": "config"})
@@ -53,7 +53,7 @@ _jobs_client_lock = threading.Lock()
 
 def make_client(config: Config) -> MeshyClient:
     if not config.api_key:
-        raise AuthenticationError(
+        raise api.AuthenticationError(
             "No Meshy API key: set it in Preferences › Add-ons › Meshy, or in the MESHY_API_KEY environment variable."
         )
     from ..api.client import MeshyClient
@@ -86,7 +86,7 @@ def check_online_access() -> None:
     import bpy
 
     if not bpy.app.online_access:
-        raise OfflineError(
+        raise api.OfflineError(
             "Blender's online access is off. Enable Preferences › System › Network › Allow Online Access "
             "(or start Blender with --online-mode) to use Meshy."
         )
@@ -134,7 +134,7 @@ def _store_folder(manager: JobManager) -> Path | None:
 
 def _require_config() -> Config:
     if _config is None:
-        raise AuthenticationError("Meshy is not configured.")
+        raise api.AuthenticationError("Meshy is not configured.")
     return _config
 
 

@@ -58,7 +58,7 @@ def test_disable_while_a_job_runs_then_enable_offline_then_resume_on_load(
 ) -> None:
     pump = meshy.module("blender.pump")
     registration = meshy.module("blender.registration")
-    timer, classes = pump._timer, registration.CLASSES
+    timer, classes = registration.pump_timer, registration.CLASSES
     timers = [timer, meshy.module("blender.ui.calls")._watch]
     assert bpy.app.timers.is_registered(timer)
     assert registration.on_load_post in bpy.app.handlers.load_post

@@ -28,13 +28,17 @@ HTTP_LIBRARIES = ("requests", "urllib3", "charset_normalizer", "certifi", "idna"
 #: scene's importer and exporter, the bridge's server), nor the job model, the task records, the library's
 #: entries, the bridge's messages and glue, the session's Config, the key's file or the pager (dataclasses
 #: and their imports: what a job, a draw or a button needs): the sidebar imports them where it uses them.
+#: Nor the helpers its packages offer on first use: the pump (its timer loads it once a job manager
+#: exists), the session, the open file's identity, the background calls, the icons, the generation
+#: panels' drawing, the concept gallery, the errors and the job states.
 DEFERRED = (
     "api.client", "api.http", "api.sse", "blender.cli.command", "meshy_blender.cli_args", "jobs.specs",
     "jobs.manager", "jobs.runner", "jobs.store", "jobs.plans", "api.validation", "api.costs", "api.catalogue",
     "api.glb_safety", "api.animations", "library.store", "library.recorder", "scene.importer", "scene.exporter",
     "scene.scene_io", "bridge.server", "jobs.model", "api.tasks", "library.entry", "bridge.messages",
     "bridge.handover", "blender.bridge_glue", "blender.config", "blender.credentials", "blender.job_inputs",
-    "ui.pager",
+    "ui.pager", "blender.pump", "blender.session", "scene.file_identity", "ui.calls", "ui.icons",
+    "ui.generation_ui", "concept.gallery", "api.errors", "jobs.states",
 )  # fmt: skip
 
 _START = """

@@ -123,7 +123,7 @@ def test_the_timer_writes_queued_blends_in_its_next_turns_and_comes_back_at_once
     jobs = [shelf.import_now(f"oak stool {index}") for index in range(3)]
     intervals = []
     while shelf.queue.pending() and len(intervals) < 10:
-        intervals.append(shelf.pump._timer())
+        intervals.append(shelf.pump.timer())
 
     assert all(shelf.blend(job).is_file() for job in jobs)
     assert intervals[:-1] == [shelf.pump.BACKLOG_INTERVAL] * (len(intervals) - 1)  # more to write: back at once

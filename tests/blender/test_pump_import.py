@@ -176,7 +176,7 @@ def test_the_timer_comes_back_at_once_while_jobs_wait(
 
     intervals, imported = [], []
     for _ in jobs:
-        intervals.append(pump._timer())
+        intervals.append(pump.timer())
         imported.append(_imported(jobs))
 
     assert imported == [1, 2, 3]

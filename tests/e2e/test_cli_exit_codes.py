@@ -99,10 +99,10 @@ def test_help_answers_without_blender_and_register_command_works_in_bpy() -> Non
     """`blender -c meshy` needs a Blender binary; the bpy module can at least register and unregister it."""
     script = (
         "import bpy\n"
-        "from meshy_blender.blender.cli import hook as cli\n"
+        "from meshy_blender.blender import registration as cli\n"
         "cli.register_command(); cli.register_command()\n"  # a second call must not register twice
-        "assert cli._handle is not None\n"
-        "cli.unregister_command(); assert cli._handle is None\n"
+        "assert cli._command is not None\n"
+        "cli.unregister_command(); assert cli._command is None\n"
         "cli.register_command(); cli.unregister_command()\n"  # the id is free again after unregistering
         "print('ok')\n"
     )

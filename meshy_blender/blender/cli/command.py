@@ -44,7 +44,7 @@ from ...api.urls import require_secure_url
 from ...jobs import specs
 from ...jobs.cli_events import Reporter
 from .. import session
-from .hook import COMMAND_ID
+from . import COMMAND_ID
 
 EXIT_INTERRUPTED = 130
 

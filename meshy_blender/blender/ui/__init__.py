@@ -7,4 +7,12 @@ evaluates each string annotation again at every start, once for every class that
 it (28 strings, ~2 ms of each enable, before they were code). Written as code, they are
 compiled once into the byte code. Annotations naming what is imported for type checking
 only are quoted there.
+
+The helpers the operators and panels call (:mod:`.calls`, :mod:`.icons`, :mod:`.generation_ui`)
+are offered on first use (see :mod:`...lazy_names`): they load with the first operator run or
+panel drawn, not at enable.
 """
+
+from ...lazy_names import first_use
+
+__getattr__ = first_use(__package__ or "", globals(), submodules={"calls", "icons", "generation_ui"})

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 
-from ...api.errors import MeshyError
+from ... import api
 from ...logs import logger
 from . import operators, preferences
 from .panels import MeshySubPanel, layout_of, wrapped
@@ -54,7 +54,7 @@ def start(context: bpy.types.Context) -> BridgeServer:
         from .. import bridge_glue
 
         server = bridge_glue.start(port=port, **start_options)
-    except MeshyError as error:
+    except api.MeshyError as error:
         _start_error = str(error)
         raise
     _start_error = ""
@@ -77,7 +77,7 @@ def autostart(context: bpy.types.Context) -> None:
         return
     try:
         start(context)
-    except MeshyError as error:
+    except api.MeshyError as error:
         logger(__name__).warning("Meshy Bridge did not start: %s", error)
 
 
@@ -108,7 +108,7 @@ class MESHY_OT_bridge_toggle(bpy.types.Operator):
             return {"FINISHED"}
         try:
             server = start(context)
-        except MeshyError as error:
+        except api.MeshyError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
         self.report({"INFO"}, f"Meshy Bridge listening on {server.url}")

@@ -13,7 +13,7 @@ from typing import Any
 
 import bpy
 
-from ...api.errors import MeshyError
+from ... import api
 from ...logs import logger
 
 WATCH_INTERVAL = 0.2
@@ -74,7 +74,7 @@ def fail(name: str, message: str, *, request: Any = None) -> None:
 def _run(call: Call, work: Callable[[], Any]) -> None:
     try:
         call.result = work()
-    except MeshyError as error:
+    except api.MeshyError as error:
         call.error = str(error)
     except Exception as error:  # a bug must not vanish on a thread nobody watches
         logger(__name__).exception("Meshy call %s failed unexpectedly", call.name)

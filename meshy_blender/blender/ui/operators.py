@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import bpy
 import numpy
 
-from ...api.errors import MeshyError, ValidationError
+from ... import api
 from ...api.task_kinds import TaskKind
 from .. import session
 from ..scene import file_identity
@@ -70,7 +70,7 @@ def submit(
             from ..scene import placement  # loaded when asked, not when the add-on is enabled
 
             placement.remember_proxy(context, job.id)  # the object selected now is the one the result replaces
-    except (MeshyError, OSError) as error:
+    except (api.MeshyError, OSError) as error:
         operator.report({"ERROR"}, str(error))
         return {"CANCELLED"}
     operator.report({"INFO"}, f"Meshy: '{job.name}' queued (about {job.estimated_credits} credits)")
@@ -91,7 +91,7 @@ def start_call(
     if not reason:
         try:
             client = preferences.client(context)
-        except MeshyError as error:
+        except api.MeshyError as error:
             reason = str(error)
     if client is None:
         calls.fail(name, reason, request=request)
@@ -147,7 +147,7 @@ def export_selection(context: bpy.types.Context, inputs: "JobInputs", purpose: s
         most, what, remedy = limits[purpose]
         faces = exporter.count_faces(meshes)
         if faces > most:
-            raise ValidationError(f"The selection has {faces:,} faces; {what} {most:,}. {remedy}")
+            raise api.ValidationError(f"The selection has {faces:,} faces; {what} {most:,}. {remedy}")
     return inputs.write("selection.glb", exporter.export_selection_glb(meshes, purpose=purpose))
 
 
@@ -159,9 +159,9 @@ def check_input_image(image: bpy.types.Image) -> None:
     """
     width, height = image.size
     if not width or not height:
-        raise ValidationError(f"Image '{image.name}' has no pixels (is its file missing?)")
+        raise api.ValidationError(f"Image '{image.name}' has no pixels (is its file missing?)")
     if max(width, height) > MAX_INPUT_IMAGE_SIDE:
-        raise ValidationError(
+        raise api.ValidationError(
             f"Image '{image.name}' is {width} × {height} pixels; Meshy needs at most {MAX_INPUT_IMAGE_SIDE} on the "
             "longer side (about 1024 is plenty). Scale it down (Image › Resize) or save a smaller copy and use that."
         )
@@ -436,7 +436,7 @@ def animate_job(context: bpy.types.Context, rig_task_id: str, character: str) ->
     props = scene_props(context)
     ids = actions_library.selected_ids(props)
     if not ids:
-        raise ValidationError("Tick one or more actions of the animation library first.", field="action_ids")
+        raise api.ValidationError("Tick one or more actions of the animation library first.", field="action_ids")
     names = [actions_library.action_name(action_id) for action_id in ids]
     what = names[0] if len(names) == 1 else f"{len(names)} actions"
     return plans.animate_job(rig_task_id, ids, options=props.animation_options(), name=f"{character} {what}")

@@ -18,7 +18,7 @@ import bpy
 
 from ...api.task_kinds import TaskKind, TaskStatus
 from ...bridge import JOB_KIND as BRIDGE_JOB_KIND
-from ...jobs.states import JobState
+from ...jobs import states
 from .. import session
 from ..scene import file_identity
 from . import calls, generation_ui, icons, preferences
@@ -271,7 +271,7 @@ def draw_job(
             layout.label(text=f"{stage.preceding_tasks} tasks ahead in Meshy's queue", icon="SORTTIME")
         if here is not None and not job.belongs_to(here):
             layout.label(text=f"Lands in {job.file.label}", icon="FILE_BLEND")
-    elif job.state is JobState.FAILED:
+    elif job.state is states.JobState.FAILED:
         col = layout.column()
         col.alert = True
         wrapped(col, job.error or job.message or "Failed", icon="ERROR")

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, cast
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
-from ...api.errors import MeshyError, OfflineError
+from ... import api
+from ...api import limits
 from ...bridge import DEFAULT_PORT
 from .. import paths, session
 from . import calls
@@ -61,7 +62,7 @@ class MeshyPreferences(bpy.types.AddonPreferences):
     )
     base_url: StringProperty(
         name="Server",
-        default=session.DEFAULT_BASE_URL,
+        default=limits.DEFAULT_BASE_URL,
         description="Meshy's API address; change it only for a proxy or the offline sandbox",
     )
     download_dir: StringProperty(
@@ -196,7 +197,7 @@ def base_url_problem(url: str) -> str:
 
     try:
         require_secure_url(url, "Meshy base URL", "base_url")
-    except MeshyError as error:
+    except api.MeshyError as error:
         return str(error)
     return ""
 
@@ -242,7 +243,7 @@ def not_ready_reason(context: bpy.types.Context) -> str:
     """Why nothing may be sent now (offline, no key), or "" when requests may go out."""
     try:
         session.check_online_access()
-    except OfflineError as error:
+    except api.OfflineError as error:
         return str(error)
     if not api_key(context):
         return "No Meshy API key: add it in Preferences > Add-ons > Meshy for Blender (or set MESHY_API_KEY)."

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 import bpy
 from bpy.props import EnumProperty, FloatProperty, PointerProperty, StringProperty
 
-from ...api.errors import MeshyError
+from ... import api
 from ...api.task_kinds import TaskKind
 from . import calls, operators, preferences
 from .panels import MeshySubPanel, layout_of, wrapped
@@ -198,7 +198,7 @@ class MESHY_OT_tool_convert(bpy.types.Operator):
             folder = convert_folder(context)
             folder.mkdir(parents=True, exist_ok=True)
             target = _free_path(folder, importer.object_name(_name(context, "")).strip(), fmt)
-        except (MeshyError, OSError) as error:
+        except (api.MeshyError, OSError) as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
 
@@ -238,7 +238,7 @@ class MESHY_OT_tool_import_converted(bpy.types.Operator):
             result = importer.import_glb(
                 path, job_id=task.id, display_name=path.stem, tags={"meshy_task_id": task.id, "meshy_kind": "convert"}
             )
-        except (MeshyError, OSError) as error:
+        except (api.MeshyError, OSError) as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
         self.report({"INFO"}, f"Imported {path.name}" + (f"; {result.note}" if result.note else ""))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import bpy
 
-from ....jobs.states import JobState
+from ....jobs import states
 from ... import session
 from .. import icons, model_menu
 from ..panels import MeshySubPanel, draw_image_inputs, layout_of, progress_bar, wrapped
@@ -70,9 +70,9 @@ def draw_gallery(box: Any, context: bpy.types.Context, props: MeshyConceptProper
     if not job.state.is_final:
         progress_bar(box, job.progress, job.message or job.state.label)
         return
-    if job.state is not JobState.DONE:
+    if job.state is not states.JobState.DONE:
         col = box.column()
-        col.alert = job.state is JobState.FAILED
+        col.alert = job.state is states.JobState.FAILED
         wrapped(col, job.error or job.message or job.state.label, icon="ERROR")
         return
     files = concept_gallery.pictures(job)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, cast
 import bpy
 from bpy.props import IntProperty, StringProperty
 
-from ....api.errors import MeshyError, TaskNotFoundError
+from .... import api
 from ....api.task_kinds import TaskKind, TaskStatus
 from ....bridge import JOB_KIND as BRIDGE_JOB_KIND
-from ....jobs.states import JobState
+from ....jobs import states
 from ... import session
 from ...scene import file_identity
 from .. import calls, preferences
@@ -46,7 +46,10 @@ def delete_call(job_id: str) -> str:
 
 
 def finished_ok(job: "Job") -> bool:
-    return job.state in (JobState.IMPORTED, JobState.DONE, JobState.READY) and job.stages[-1].succeeded
+    return (
+        job.state in (states.JobState.IMPORTED, states.JobState.DONE, states.JobState.READY)
+        and job.stages[-1].succeeded
+    )
 
 
 def can_refine(job: "Job") -> bool:
@@ -70,7 +73,7 @@ def can_retry(job: "Job") -> bool:
     """
     from ....jobs.reuse import failed_on_meshy  # the sidebar asks while drawing; not loaded at enable
 
-    stopped = job.state in (JobState.FAILED, JobState.CANCELED)
+    stopped = job.state in (states.JobState.FAILED, states.JobState.CANCELED)
     return stopped and job.kind != BRIDGE_JOB_KIND and not failed_on_meshy(job)
 
 
@@ -86,7 +89,7 @@ def can_reimport(job: "Job") -> bool:
 
 def can_import_here(job: "Job") -> bool:
     """Downloaded and waiting: for its file to be opened, or for Object Mode."""
-    return job.state is JobState.READY
+    return job.state is states.JobState.READY
 
 
 def task_ids(job: "Job") -> list[tuple[TaskKind, str]]:
@@ -113,7 +116,7 @@ class JobOperator(bpy.types.Operator):
             return {"CANCELLED"}
         try:
             return self.act(context, job)
-        except MeshyError as error:  # another Blender window owns the job, or its record cannot be written
+        except api.MeshyError as error:  # another Blender window owns the job, or its record cannot be written
             return self.refuse(str(error))
 
     def act(self, context: bpy.types.Context, job: "Job") -> "set[OperatorReturnItems]":
@@ -299,7 +302,7 @@ def delete_tasks(client: "MeshyClient", targets: list[tuple[TaskKind, str]]) -> 
     for kind, task_id in reversed(targets):
         try:
             client.delete_task(kind, task_id)
-        except TaskNotFoundError:
+        except api.TaskNotFoundError:
             continue
     return len(targets)
 

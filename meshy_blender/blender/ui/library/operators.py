@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 import bpy
 from bpy.props import IntProperty, StringProperty
 
-from ....api.errors import MeshyError
+from .... import api
 from .. import model_menu, preferences
 from ..concept import gallery as concept_gallery
 from ..concept.properties import concept_props
@@ -93,7 +93,7 @@ def task_or_files(entry: "Entry", paths: Sequence[Path | None], what: str) -> st
     if on_meshy(entry):
         return entry.id
     if not paths or any(path is None or not path.is_file() for path in paths):
-        raise MeshyError(f"'{entry.name}' has no {what} in the library any more")
+        raise api.MeshyError(f"'{entry.name}' has no {what} in the library any more")
     return [path for path in paths if path is not None]
 
 
@@ -202,7 +202,7 @@ class LibraryOperator(bpy.types.Operator):
             return self.refuse("That result is no longer in the library")
         try:
             return self.act(context, entry)
-        except MeshyError as error:
+        except api.MeshyError as error:
             return self.refuse(str(error))
 
     def act(self, context: bpy.types.Context, entry: "Entry") -> "set[OperatorReturnItems]":
@@ -284,7 +284,7 @@ class MESHY_OT_library_import(LibraryOperator):
                 extra_actions_from=clips,
                 placement=placement.Placement(prefs.placement, prefs.target_height),
             )
-        except (MeshyError, RuntimeError, OSError) as error:
+        except (api.MeshyError, RuntimeError, OSError) as error:
             return self.refuse(f"Import of '{entry.name}' failed: {error}")
         library_blend.mark_and_keep(result, entry, library_view.library())
         self.report({"INFO"}, f"Imported '{entry.name}' from the library")
