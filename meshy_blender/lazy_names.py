@@ -20,11 +20,18 @@ class _OnFirstUse(types.ModuleType):
 
     ``from package import submodule`` takes it when the package offers it (see :func:`first_use`);
     once the real module is imported, the package's attribute is the module itself. Every read
-    goes to the real module, so whatever changes there (a test's monkeypatch) is seen here.
+    and every change goes to the real module (a benchmark's wrapper set through a stand-in is
+    the one every caller finds), so the stand-in holds nothing of its own.
     """
 
     def __getattr__(self, name: str) -> Any:
         return getattr(importlib.import_module(self.__name__), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(importlib.import_module(self.__name__), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(importlib.import_module(self.__name__), name)
 
 
 def first_use(

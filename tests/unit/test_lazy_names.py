@@ -26,6 +26,10 @@ import meshy_blender.jobs.states as real
 steps["same_member"] = failed is real.JobState.FAILED
 real.EXTRA = "seen"
 steps["seen_through"] = states.EXTRA
+states.SET_THROUGH = "set"
+steps["set_through"] = getattr(real, "SET_THROUGH", None)
+del states.SET_THROUGH
+steps["deleted_through"] = hasattr(real, "SET_THROUGH")
 from meshy_blender.jobs import states as again
 steps["package_gives_the_module_now"] = again is real
 from meshy_blender.jobs import manager
@@ -44,5 +48,7 @@ def test_a_submodule_offered_on_first_use_loads_when_a_name_is_read() -> None:
     assert steps["read"] == ["meshy_blender.jobs.states"]
     assert steps["same_member"] is True
     assert steps["seen_through"] == "seen"  # a change to the module (a test's monkeypatch) is what the stand-in reads
+    assert steps["set_through"] == "set"  # and a change made through the stand-in is the module's
+    assert steps["deleted_through"] is False
     assert steps["package_gives_the_module_now"] is True
     assert steps["others_import_as_before"] == ["meshy_blender.jobs.manager", "meshy_blender.jobs.states"]
