@@ -200,9 +200,10 @@ class JobBook:
         if self._writer is not None:
             self._writer.request(job.id)
 
-    def flush(self, job: Job, timeout: float) -> bool:
-        """Write ``job`` and wait until it is on disk; LocalWriteError when the disk refused it."""
-        return self._writer is None or self._writer.flush(job.id, timeout)
+    def flush(self, job: Job, stall_timeout: float) -> bool:
+        """Write ``job`` and wait until it is on disk (see :meth:`.StoreWriter.flush`); LocalWriteError when
+        the disk refused it."""
+        return self._writer is None or self._writer.flush(job.id, stall_timeout)
 
     def pending(self, job_id: str) -> bool:
         return self._writer is not None and self._writer.pending(job_id)

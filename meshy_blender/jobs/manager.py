@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_FINISHED_KEPT = 200
-#: How long a create waits for its record to reach the disk; it is not sent when it did not.
+#: How long a create waits for the disk to write anything (its record, or those ahead of it); it is not sent
+#: when nothing was written for that long.
 CHECKPOINT_TIMEOUT_S = 10.0
 #: How often the store is read for other processes' changes and jobs left by a stopped one.
 SCAN_INTERVAL_S = 1.0
@@ -524,20 +525,20 @@ class JobManager:
         if persist and job is not None and not self._stopping.is_set():
             self.book.request_write(job)
 
-    def save_now(self, timeout: float = CHECKPOINT_TIMEOUT_S) -> bool:
-        """Wait (at most ``timeout`` s) until the store holds every change of this process so far.
+    def save_now(self, stall_timeout: float = CHECKPOINT_TIMEOUT_S) -> bool:
+        """Wait until the store holds every change of this process so far, while the disk keeps writing.
 
-        True when it does, or when there is nothing to wait for (no store, or shut down).
+        True when it does, or when there is nothing to wait for (no store, or shut down); False
+        when the disk wrote nothing for ``stall_timeout`` seconds.
         """
         if self._stopping.is_set():
             return True
-        deadline = time.monotonic() + timeout
         owned = [job for job in self.jobs() if self.owns(job.id)]
-        return all(self._flush_quietly(job, max(0.0, deadline - time.monotonic())) for job in owned)
+        return all(self._flush_quietly(job, stall_timeout) for job in owned)
 
-    def _flush_quietly(self, job: Job, timeout: float) -> bool:
+    def _flush_quietly(self, job: Job, stall_timeout: float) -> bool:
         try:
-            return self.book.flush(job, timeout)
+            return self.book.flush(job, stall_timeout)
         except LocalWriteError:
             return False
 
@@ -552,7 +553,7 @@ class JobManager:
         if not self.book.flush(job, CHECKPOINT_TIMEOUT_S):
             folder = self.book.store.folder if self.book.store is not None else ""
             raise LocalWriteError(
-                f"Meshy job '{job.name}' could not be saved in {folder} within "
+                f"Meshy job '{job.name}' could not be saved in {folder}: the disk wrote nothing for "
                 f"{CHECKPOINT_TIMEOUT_S:g} s; nothing was sent. Retry once the disk answers."
             )
 

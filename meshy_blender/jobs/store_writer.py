@@ -13,7 +13,11 @@ which never waits out the spacing, returns once that record is written, and rais
 :class:`~..api.errors.LocalWriteError` of a write the disk refused, so that nothing is sent
 that could not be remembered. A flushed record is written ahead of the others waiting: when
 a round of a batch ends, fifty finished jobs' records (one fsync each) would otherwise stand
-between the next fifty creates and Meshy.
+between the next fifty creates and Meshy. Flushed records are written in the order they were
+asked for, and a flush waits as long as records keep reaching the disk: it gives up only when
+none was written for its whole bound (the disk stopped answering). A busy or slow disk makes a
+create wait, not fail: a process slowed down tenfold (a profiler attached) saw its later
+flushes, written in job id order behind fifty others, give up after 10 s and fail their jobs.
 
 A change requested but not yet written when Blender dies is lost, as it was when it
 happened a moment before the crash: everything recovery needs is either flushed (create
@@ -60,8 +64,10 @@ class StoreWriter:
         self._state = threading.Condition()
         self._dirty: set[str] = set()
         self._in_flight: set[str] = set()
-        #: Records a flush waits for: written before the other dirty ones.
-        self._flushing: set[str] = set()
+        #: Records a flush waits for, in the order asked: written before the other dirty ones.
+        self._flushing: dict[str, None] = {}
+        #: Records written (or refused) so far: a flush waits while this moves.
+        self._written = 0
         self._errors: dict[str, LocalWriteError] = {}
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -77,19 +83,28 @@ class StoreWriter:
                 self._thread.start()
             self._state.notify_all()
 
-    def flush(self, job_id: str, timeout: float) -> bool:
-        """Write ``job_id`` now and wait (at most ``timeout`` s); True once on disk.
+    def flush(self, job_id: str, stall_timeout: float) -> bool:
+        """Write ``job_id`` now and wait until it is on disk; True once it is.
 
-        Raises the LocalWriteError of the write when the disk refused it.
+        False when no record at all was written for ``stall_timeout`` seconds meanwhile (records
+        ahead of it written slowly make it wait longer). Raises the LocalWriteError of the write
+        when the disk refused it.
         """
         self.request(job_id)
         with self._state:
-            self._flushing.add(job_id)
+            self._flushing[job_id] = None
             self._state.notify_all()
-            # Dirty again after a write began, it is written again: a write that covers this change.
-            done = self._state.wait_for(lambda: not self._pending(job_id) or self._thread is None, timeout)
-            self._flushing.discard(job_id)
-            done = done and not self._pending(job_id)
+            while self._pending(job_id) and self._thread is not None:
+                # Dirty again after a write began, it is written again: a write that covers this change.
+                written = self._written
+                self._state.wait_for(
+                    lambda: not self._pending(job_id) or self._thread is None or self._written != written,  # noqa: B023
+                    stall_timeout,
+                )
+                if self._written == written:
+                    break  # nothing reached the disk for the whole bound
+            self._flushing.pop(job_id, None)
+            done = not self._pending(job_id)
             error = self._errors.get(job_id)
         if error is not None:
             raise error
@@ -140,16 +155,16 @@ class StoreWriter:
     def _take(self, batch: list[str]) -> str | None:
         """The next record to write: one a flush waits for (even mid-batch), else the batch's next."""
         with self._state:
-            flushed = sorted(self._flushing & self._dirty)
-            if flushed:
-                self._dirty.discard(flushed[0])
-                self._in_flight.add(flushed[0])
-                return flushed[0]
+            flushed = next((job_id for job_id in self._flushing if job_id in self._dirty), None)
+            if flushed is not None:
+                self._dirty.discard(flushed)
+                self._in_flight.add(flushed)
+                return flushed
             return batch.pop(0) if batch else None
 
     def _due(self) -> bool:
         """Whether to write before the spacing is over: closing, or a flush waits for a dirty record."""
-        return self._closed or bool(self._flushing & self._dirty)
+        return self._closed or not self._dirty.isdisjoint(self._flushing)
 
     def _write(self, job_id: str) -> None:
         try:
@@ -157,6 +172,7 @@ class StoreWriter:
         finally:
             with self._state:  # no longer being written: the callbacks may ask whether anything is pending
                 self._in_flight.discard(job_id)
+                self._written += 1
                 self._state.notify_all()  # a flush waiting for this record returns now
         try:
             if written is None:

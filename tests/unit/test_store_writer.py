@@ -171,3 +171,55 @@ def test_a_flushed_record_is_written_ahead_of_the_others_waiting(tmp_path: Path)
     assert all(writer.pending(job_id) and store.read(job_id) is None for job_id in waiting)
     assert writer.close(BOUND_S)  # closing writes the others without waiting out the spacing
     assert all(store.read(job_id) is not None for job_id in waiting)
+
+
+class SlowStore(JobStore):
+    """A real store folder whose every write takes ``seconds`` more, and which logs their order."""
+
+    def __init__(self, folder: Path, seconds: float) -> None:
+        super().__init__(folder)
+        self.seconds = seconds
+        self.order: list[str] = []
+
+    def write_text(self, job_id: str, text: str) -> None:
+        time.sleep(self.seconds)
+        super().write_text(job_id, text)
+        self.order.append(job_id)
+
+
+def test_flushes_wait_through_a_slow_disk_and_are_written_in_the_order_asked(tmp_path: Path) -> None:
+    """Twelve creates at once on a disk taking 0.1 s a write, each giving up after 0.5 s without one."""
+    jobs = {job.id: job for job in (_job() for _ in range(12))}
+    store = SlowStore(tmp_path, 0.1)
+    writer = StoreWriter(store, lambda job_id: encode(jobs[job_id]) if job_id in jobs else None, min_interval_s=60.0)
+    asked: list[str] = []
+    results: dict[str, bool] = {}
+    lock = threading.Lock()
+
+    def create(job_id: str) -> None:
+        with lock:
+            asked.append(job_id)
+            writer.request(job_id)  # asked in this order: the flush below follows it at once
+        results[job_id] = writer.flush(job_id, 0.5)
+
+    threads = []
+    for job_id in jobs:  # one after another, so that the order asked is known
+        threads.append(threading.Thread(target=create, args=(job_id,)))
+        threads[-1].start()
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join(BOUND_S)
+    # The last waited ~1.2 s behind the others, more than its 0.5 s bound: the disk kept writing.
+    assert results == dict.fromkeys(jobs, True)
+    assert all(store.read(job_id) is not None for job_id in jobs)
+    assert store.order == asked
+    assert writer.close(BOUND_S)
+
+
+def test_a_flush_gives_up_when_the_disk_writes_nothing_for_its_bound(tmp_path: Path) -> None:
+    job = _job()
+    store = SlowStore(tmp_path, 1.0)
+    writer = _writer(store, job)
+    assert writer.flush(job.id, 0.2) is False  # nothing written in 0.2 s: the create is not sent
+    assert writer.close(BOUND_S)
+    assert store.read(job.id) is not None  # written once the disk answered
