@@ -1,4 +1,4 @@
-"""The bounds and choices of Meshy's fields, apart from their checks (plain constants).
+"""The bounds and choices of Meshy's fields and the address of its API, apart from their checks (plain constants).
 
 :mod:`.validation` checks requests against them; the add-on's properties read them when
 their classes are defined, at enable, and importing this module costs nothing, where
