@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,18 +54,24 @@ _last_place: tuple[FileRef, bool] | None = None
 
 
 def import_job(
-    manager: JobManager, job: Job, *, evaluate: bool = True, into: bpy.types.Collection | None = None
+    manager: JobManager,
+    job: Job,
+    *,
+    evaluate: bool = True,
+    into: bpy.types.Collection | None = None,
+    imported: Mapping[str, list[bpy.types.Object]] | None = None,
 ) -> None:
     """Import a downloaded job once: a whole result already in the file is not imported again.
 
     Its objects carry its id. When the file holds only part of it (the user deleted the
     rig's armature), the result is imported again, whole. ``evaluate``: see
     :func:`importer.import_glb`; ``into``: the collection that holds the result's own (by
-    default the scene's "Meshy").
+    default the scene's "Meshy"); ``imported``: the file's imported objects by job id, when
+    the caller read them once for several jobs (:func:`importer.imported_by_job`).
     """
     from .scene import assets, importer, library_keep
 
-    existing = importer.find_imported(job.id)
+    existing = importer.find_imported(job.id) if imported is None else imported.get(job.id, [])
     if existing and len(existing) >= len(job.imported_objects):
         manager.mark_imported(job, [obj.name for obj in existing], unsaved=bpy.data.is_dirty)
         return
@@ -153,6 +159,7 @@ def tick(
     manager.here = here
     started = time.perf_counter()
     left = manager.ready_count() if budget_s is None else math.inf
+    imported: dict[str, list[bpy.types.Object]] | None = None  # read at the tick's first import, for all
     while left > 0 and (job := manager.take_ready()) is not None:
         left -= 1
         if not job.belongs_to(here):
@@ -160,7 +167,11 @@ def tick(
         elif not object_mode:
             manager.park(job, "Ready: switch to Object Mode to import it")
         else:
-            import_job(manager, job, evaluate=evaluate, into=into)
+            if imported is None:
+                from .scene import importer
+
+                imported = importer.imported_by_job()  # each import adds only its own job's objects
+            import_job(manager, job, evaluate=evaluate, into=into, imported=imported)
             if budget_s is not None and time.perf_counter() - started >= budget_s:
                 break
     _keep_while_idle(manager, None if budget_s is None else started + budget_s)

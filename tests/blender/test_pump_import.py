@@ -100,6 +100,23 @@ def test_a_headless_tick_imports_every_ready_job(manager: JobManager, glb_assets
     assert len(bpy.data.collections["Meshy"].children) == 3
 
 
+def test_a_tick_importing_several_jobs_does_not_import_again_one_already_in_the_file(
+    manager: JobManager, glb_assets: GlbAssets
+) -> None:
+    """The file's imported objects are read once per tick: a result already here is still found."""
+    first = _import(manager, plans.text_job("a brass lamp"), glb_assets.textured)
+    first.state = JobState.READY  # offered again, as after a restart that lost its record's last change
+    manager.add_ready(first)
+    others = _ready_jobs(manager, glb_assets.textured, 2)
+
+    pump.tick(None)
+
+    assert _imported([first, *others]) == 3
+    assert len(bpy.data.collections["Meshy"].children) == 3  # the lamp once, and the two others
+    tagged = [obj for obj in bpy.data.objects if obj.get("meshy_job_id") == first.id]
+    assert [obj.name for obj in tagged] == first.imported_objects
+
+
 def test_a_headless_tick_leaves_jobs_that_became_ready_meanwhile_to_the_next_step(
     manager: JobManager, glb_assets: GlbAssets
 ) -> None:
