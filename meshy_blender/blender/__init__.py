@@ -2,7 +2,8 @@
 
 :mod:`.pump` and :mod:`.session` are offered on first use (``from . import pump`` gives a stand-in
 that imports the module when one of its names is first read): the sidebar's modules name them,
-and a start with no job runs none of their code (see :mod:`..lazy_names`).
+and an offline start loads neither; the pump loads at its timer's first tick with a job manager
+(see :mod:`..lazy_names`).
 """
 
 from ..lazy_names import first_use

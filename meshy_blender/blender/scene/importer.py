@@ -218,7 +218,7 @@ def import_glb(
 
 def find_imported(job_id: str) -> list[bpy.types.Object]:
     """The objects an earlier :func:`import_glb` of ``job_id`` created (still in the file)."""
-    return [obj for obj in bpy.data.objects if obj.get(JOB_ID_PROP) == job_id]
+    return imported_by_job().get(job_id, [])
 
 
 def imported_by_job() -> dict[str, list[bpy.types.Object]]:
