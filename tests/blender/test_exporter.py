@@ -37,6 +37,18 @@ def test_cube_round_trip_keeps_its_faces_and_the_selection(empty_scene: bpy.type
     assert count_faces(_reimport(data, tmp_path)) == 12
 
 
+def test_the_gltf_exporters_progress_lines_stay_out_of_the_console(
+    empty_scene: bpy.types.Scene, capfd: pytest.CaptureFixture[str]
+) -> None:
+    bpy.ops.mesh.primitive_cube_add()
+
+    data = export_selection_glb([bpy.context.object])
+
+    printed = "".join(capfd.readouterr())
+    assert data[:4] == b"glTF"
+    assert "glTF 2.0 export" not in printed, printed  # "Starting …", "Finished … in 0.01 s"
+
+
 def test_modifiers_are_applied_and_counted(empty_scene: bpy.types.Scene, tmp_path: Path) -> None:
     bpy.ops.mesh.primitive_cube_add()
     cube = bpy.context.object

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +14,7 @@ import pytest
 from glb_edit import rewrite_glb
 from mathutils import Vector
 
+from meshy_blender.blender.scene.gltf_log import GLTF_LOGGER, progress_held_back
 from meshy_blender.blender.scene.importer import ImportFailedError, ImportResult, find_imported, import_glb
 
 if TYPE_CHECKING:
@@ -266,6 +269,51 @@ def test_bad_animation_file_undoes_the_whole_import(
 
     assert _counts() == before
     assert "Meshy" not in bpy.data.collections
+
+
+GLTF_PROGRESS = ("Data are loaded", "glTF import finished")
+
+
+def test_the_gltf_importers_progress_lines_stay_out_of_the_console(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Three INFO lines per import: 3,000 in the log of a 1,000-asset batch."""
+    result = _import(glb_assets.textured)
+
+    printed = "".join(capfd.readouterr())
+    assert result.objects
+    assert not [line for line in GLTF_PROGRESS if line in printed], printed
+
+
+def test_the_gltf_add_ons_warnings_still_reach_the_console(capfd: pytest.CaptureFixture[str]) -> None:
+    """Its warnings (a UV map over Blender's limit…) cannot be caused through our checked imports: logged as it logs."""
+    logger = logging.getLogger(GLTF_LOGGER)
+    handler = logging.StreamHandler(sys.stdout)  # the add-on attaches one like it for each call
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with progress_held_back():
+            logger.info("Blender create Mesh node Vase")
+            logger.warning("UV map is ignored")
+    finally:
+        logger.removeHandler(handler)
+
+    printed = capfd.readouterr().out
+    assert "UV map is ignored" in printed
+    assert "create Mesh node" not in printed
+
+
+def test_with_blenders_debug_value_set_the_gltf_importer_says_everything(
+    empty_scene: bpy.types.Scene, glb_assets: GlbAssets, capfd: pytest.CaptureFixture[str]
+) -> None:
+    bpy.app.debug_value = 4  # the glTF add-on's "debug" level
+    try:
+        _import(glb_assets.textured)
+    finally:
+        bpy.app.debug_value = 0
+
+    printed = "".join(capfd.readouterr())
+    assert all(line in printed for line in GLTF_PROGRESS), printed
 
 
 def test_missing_gltf_addon_is_reported(empty_scene: bpy.types.Scene, glb_assets: GlbAssets) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import bpy
 
 from ...api.errors import EXIT_BAD_INPUT, MeshyError, ValidationError
+from .gltf_log import progress_held_back
 from .importer import ensure_object_mode, operator_message, select_only, supported_options
 
 # Each passed only when this Blender's exporter has it. Materials, UVs and normals match
@@ -97,7 +98,8 @@ def export_selection_glb(objects: Iterable[bpy.types.Object], *, purpose: str = 
         target = Path(directory) / "selection.glb"
         try:
             select_only(meshes, meshes[0])
-            result = bpy.ops.export_scene.gltf(filepath=str(target), **options)
+            with progress_held_back():
+                result = bpy.ops.export_scene.gltf(filepath=str(target), **options)
         except RuntimeError as exc:
             raise ExportFailedError(f"Blender could not export the selection as GLB: {operator_message(exc)}") from exc
         finally:

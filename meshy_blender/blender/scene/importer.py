@@ -51,6 +51,7 @@ from ...api.errors import EXIT_TASK_FAILED, MeshyError
 from ...api.glb_safety import RefusedModelError, check_glb_safe
 from . import model_formats
 from . import placement as placements
+from .gltf_log import progress_held_back
 from .materials import MaterialReport, material_report
 
 JOB_ID_PROP = "meshy_job_id"
@@ -326,7 +327,8 @@ def _run_gltf_importer(path: Path) -> None:
             "Blender's glTF importer is not available: enable the 'glTF 2.0 format' add-on in Preferences > Add-ons"
         ) from exc
     try:
-        result = _call_operator("import_scene.gltf", filepath=str(path), **options)
+        with progress_held_back():
+            result = _call_operator("import_scene.gltf", filepath=str(path), **options)
     except RuntimeError as exc:
         raise ImportFailedError(f"Could not import {path.name}: {operator_message(exc)}") from exc
     if result != {"FINISHED"}:
