@@ -24,6 +24,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.sessions import merge_setting
 from requests.utils import get_environ_proxies
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from .errors import (
@@ -128,7 +130,7 @@ class SecureSession(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
-        adapter = HTTPAdapter(pool_maxsize=POOL_SIZE)
+        adapter = _InterruptibleAdapter(pool_maxsize=POOL_SIZE)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
         self._environ_proxies: dict[tuple[str, str, str | None], dict[str, str]] = {}
@@ -316,7 +318,7 @@ def interrupt_when(
     if cancel is None and deadline is None:
         yield fired
         return
-    watch = _Watch(response, cancel, deadline, fired)
+    watch = _Watch(lambda: _socket_of(response), cancel, deadline, fired)
     _WATCHDOG.add(watch)
     try:
         yield fired
@@ -326,7 +328,7 @@ def interrupt_when(
 
 @dataclass(eq=False)
 class _Watch:
-    response: requests.Response
+    socket_of: Callable[[], socket.socket | None]
     cancel: threading.Event | None
     deadline: float | Callable[[], float] | None
     fired: threading.Event
@@ -340,14 +342,14 @@ class _Watch:
 
     def fire(self) -> None:
         self.fired.set()
-        sock = _socket_of(self.response)
+        sock = self.socket_of()
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Watchdog:
-    """One thread looking at every response being read, every :data:`CANCEL_CHECK_S`.
+    """One thread looking at every response being read (and request awaiting its answer), every :data:`CANCEL_CHECK_S`.
 
     (A thread per response cost a thread start per download and four wake-ups a second per
     stream: 1,800 starts and 200 wake-ups a second in a 300-asset batch, each taking the
@@ -390,6 +392,77 @@ class _Watchdog:
 
 
 _WATCHDOG = _Watchdog()
+
+
+class _Awaited:
+    """The socket a request of one thread waits on for its answer: set by the connection, shut by the watchdog."""
+
+    sock: socket.socket | None = None
+
+
+_awaited = threading.local()
+
+
+@contextlib.contextmanager
+def answer_interrupted_when(cancel: threading.Event | None) -> Iterator[threading.Event]:
+    """Shut the socket of the request sent inside when ``cancel`` is set while it waits for the answer.
+
+    :func:`interrupt_when` covers a response being read; before there is one, the thread waits
+    in urllib3 for the status line, up to the whole read timeout (30 s by default), and a
+    cancelled download or stream went on "downloading" that long after Cancel. The socket is
+    known to the connection only (:class:`_InterruptibleAnswer` hands it over). The event
+    yielded is set when the socket was shut. Only for requests that may be sent again: a
+    create's answer is its task id, waited for even when its job is cancelled.
+    """
+    fired = threading.Event()
+    if cancel is None:
+        yield fired
+        return
+    awaited = _awaited.request = _Awaited()
+    watch = _Watch(lambda: awaited.sock, cancel, None, fired)
+    _WATCHDOG.add(watch)
+    try:
+        yield fired
+    finally:
+        _WATCHDOG.remove(watch)
+        _awaited.request = None
+
+
+class _InterruptibleAnswer:
+    """A urllib3 connection that lets :func:`answer_interrupted_when` shut its socket while it waits for an answer."""
+
+    sock: socket.socket | None
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        awaited = getattr(_awaited, "request", None)
+        if awaited is not None:
+            awaited.sock = self.sock
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _InterruptibleHTTPConnection(_InterruptibleAnswer, HTTPConnection):
+    pass
+
+
+class _InterruptibleHTTPSConnection(_InterruptibleAnswer, HTTPSConnection):
+    pass
+
+
+class _InterruptibleHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _InterruptibleHTTPConnection
+
+
+class _InterruptibleHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _InterruptibleHTTPSConnection
+
+
+class _InterruptibleAdapter(HTTPAdapter):
+    """requests' adapter whose direct connections are :class:`_InterruptibleAnswer` (through a proxy they
+    are urllib3's own: a cancel then waits for the answer, as before)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _InterruptibleHTTPPool, "https": _InterruptibleHTTPSPool}
 
 
 # -- the transport --------------------------------------------------------------------
@@ -468,7 +541,15 @@ class Transport:
         while True:
             try:
                 return self._once(
-                    method, url, read, auth=auth, stream=stream, headers=headers, timeout=timeout, json_body=json_body
+                    method,
+                    url,
+                    read,
+                    auth=auth,
+                    stream=stream,
+                    headers=headers,
+                    timeout=timeout,
+                    json_body=json_body,
+                    cancel=cancel if idempotent else None,
                 )
             except MeshyError as error:
                 attempt += 1
@@ -492,23 +573,30 @@ class Transport:
         headers: Mapping[str, str] | None,
         timeout: tuple[float, float] | None,
         json_body: Any,
+        cancel: threading.Event | None,
     ) -> T:
         for listener in list(self.listeners):
             listener(method, url)
         all_headers = {"User-Agent": USER_AGENT, **(headers or {}), **(self._auth if auth else {})}
         host = urlsplit(url).hostname or url
-        try:
-            response = self.session.request(
-                method,
-                url,
-                headers=all_headers,
-                json=json_body,
-                timeout=timeout or self.timeout,
-                stream=stream,
-                allow_redirects=not auth,
-            )
-        except requests.RequestException as exc:
-            raise error_for_exception(exc, host) from exc
+        with answer_interrupted_when(cancel) as interrupted:
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=all_headers,
+                    json=json_body,
+                    timeout=timeout or self.timeout,
+                    stream=stream,
+                    allow_redirects=not auth,
+                )
+            except requests.RequestException as exc:
+                if interrupted.is_set():
+                    raise CancelledError("Cancelled.") from None
+                raise error_for_exception(exc, host) from exc
+        if interrupted.is_set():  # cancelled as the answer arrived: its socket may be shut already
+            response.close()
+            raise CancelledError("Cancelled.")
         log.debug("%s %s -> %d", method, _loggable(url), response.status_code)
         keep_open = False
         try:

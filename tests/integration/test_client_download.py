@@ -137,6 +137,23 @@ def test_cancel_stops_a_large_download_and_cleans_up(client: MeshyClient, sandbo
     assert files_in(tmp_path) == []
 
 
+@pytest.mark.timeout(8)
+def test_cancel_stops_a_download_still_waiting_for_its_answer(
+    sandbox: Sandbox, paid_key: str, glb_url: str, tmp_path: Path
+) -> None:
+    """The asset server took the request and says nothing for 30 s: Cancel ends the wait, not the 60 s read timeout."""
+    sandbox.fault("^/assets/", "hang", times=-1, seconds=30)
+    cancel = threading.Event()
+    timer = threading.Timer(0.3, cancel.set)
+    timer.start()
+    try:
+        with sandbox_client(sandbox.url, paid_key, timeout=(2.0, 60.0)) as client, pytest.raises(CancelledError):
+            client.download(glb_url, tmp_path / "chair.glb", cancel=cancel)
+    finally:
+        timer.cancel()
+    assert files_in(tmp_path) == []
+
+
 def test_large_download_arrives_byte_for_byte(client: MeshyClient, sandbox: Sandbox, tmp_path: Path) -> None:
     """80 MB: written out to disk in several pieces while it streams, identical to what the server sent."""
     megabytes = 80

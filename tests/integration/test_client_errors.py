@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from sandbox_control import Sandbox
 from meshy_blender.api import (
     AuthenticationError,
     BadRequestError,
+    CancelledError,
     InsufficientCreditsError,
     MeshyClient,
     MeshyError,
@@ -27,6 +29,7 @@ from meshy_blender.api import (
     TaskNotFoundError,
     TaskStatus,
 )
+from meshy_blender.api.http import read_json
 
 TASK_PATH = "/openapi/v2/text-to-3d/"
 COLLECTION_PATH = "/openapi/v2/text-to-3d$"
@@ -220,6 +223,43 @@ def test_hanging_server_times_out(sandbox: Sandbox, paid_key: str, task_id: str)
     with client, pytest.raises(RequestTimeoutError):
         client.get_task(TaskKind.TEXT_TO_3D, task_id)
     assert sent == ["GET", "GET"]
+
+
+@pytest.mark.timeout(8)
+def test_cancel_stops_a_watch_still_waiting_for_meshys_answer(sandbox: Sandbox, paid_key: str, task_id: str) -> None:
+    sandbox.fault(TASK_PATH, "hang", method="GET", times=-1, seconds=30)
+    cancel = threading.Event()
+    timer = threading.Timer(0.3, cancel.set)
+    timer.start()
+    try:
+        client = sandbox_client(sandbox.url, paid_key, timeout=(2.0, 60.0))
+        with client, pytest.raises(CancelledError):
+            client.wait_for_task(TaskKind.TEXT_TO_3D, task_id, cancel=cancel)
+    finally:
+        timer.cancel()
+
+
+def test_a_creates_answer_is_waited_for_even_when_cancelled(sandbox: Sandbox, paid_key: str) -> None:
+    """Its answer is the paid task's id: the job that was cancelled meanwhile still learns it."""
+    sandbox.fault(COLLECTION_PATH, "delay", method="POST", seconds=1.0)
+    cancel = threading.Event()
+    timer = threading.Timer(0.2, cancel.set)
+    timer.start()
+    try:
+        with sandbox_client(sandbox.url, paid_key) as client:
+            answer = client._transport.call(
+                "POST",
+                f"{sandbox.url}{COLLECTION_PATH.rstrip('$')}",
+                read=read_json,
+                idempotent=False,
+                cancel=cancel,
+                json_body={"mode": "preview", "prompt": "a chair"},
+            )
+    finally:
+        timer.cancel()
+    assert cancel.is_set()
+    assert answer["result"]
+    assert len(posts(sandbox)) == 1
 
 
 def test_timeout_on_create_is_not_retried(sandbox: Sandbox, paid_key: str) -> None:
