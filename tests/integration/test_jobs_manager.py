@@ -132,6 +132,20 @@ def test_cancel_ends_the_job_as_canceled(sandbox, make_manager) -> None:
     assert job.state is JobState.CANCELED
 
 
+def test_cancel_while_the_asset_server_keeps_the_download_waiting_ends_the_job_at_once(sandbox, make_manager) -> None:
+    """Meshy's file host took the request and sends nothing (30 s); the read timeout is 30 s as well."""
+    sandbox.configure(task_seconds=0.2)
+    sandbox.fault(r"^/assets/", "hang", method="GET", times=-1, seconds=30)
+    manager = make_manager()
+    job = manager.submit(_headless(plans.text_job("a statue")))
+    while job.state is not JobState.DOWNLOADING:
+        assert not job.state.is_final, job.message
+        time.sleep(0.02)
+    manager.cancel(job.id)
+    _wait(manager, [job], timeout=5)
+    assert job.state is JobState.CANCELED
+
+
 def test_expired_asset_url_is_renewed(sandbox, make_manager) -> None:
     sandbox.configure(task_seconds=0.2)
     sandbox.fault(r"^/assets/", "status", method="GET", status=403, message="Request has expired")
