@@ -404,7 +404,7 @@ _awaited = threading.local()
 
 
 @contextlib.contextmanager
-def answer_interrupted_when(cancel: threading.Event | None) -> Iterator[threading.Event]:
+def _answer_interrupted_when(cancel: threading.Event | None) -> Iterator[threading.Event]:
     """Shut the socket of the request sent inside when ``cancel`` is set while it waits for the answer.
 
     :func:`interrupt_when` covers a response being read; before there is one, the thread waits
@@ -429,7 +429,7 @@ def answer_interrupted_when(cancel: threading.Event | None) -> Iterator[threadin
 
 
 class _InterruptibleAnswer:
-    """A urllib3 connection that lets :func:`answer_interrupted_when` shut its socket while it waits for an answer."""
+    """A urllib3 connection that lets :func:`_answer_interrupted_when` shut its socket while it waits for an answer."""
 
     sock: socket.socket | None
 
@@ -579,7 +579,7 @@ class Transport:
             listener(method, url)
         all_headers = {"User-Agent": USER_AGENT, **(headers or {}), **(self._auth if auth else {})}
         host = urlsplit(url).hostname or url
-        with answer_interrupted_when(cancel) as interrupted:
+        with _answer_interrupted_when(cancel) as interrupted:
             try:
                 response = self.session.request(
                     method,
