@@ -39,7 +39,6 @@ from bench_common import median, ms
 from sandbox_control import Sandbox
 
 from meshy_blender.blender import pump
-from meshy_blender.blender.scene import importer
 from meshy_blender.jobs.manager import JobManager
 from meshy_blender.jobs.model import Job
 
@@ -54,20 +53,6 @@ GOAL_FLAT = 1.3
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def timed_gltf(record: list[float]) -> None:
-    """Wrap the glTF importer call inside ``import_glb`` to record its seconds (Blender's part)."""
-    original = importer._run_gltf_importer
-
-    def run(path: Path) -> None:
-        started = time.perf_counter()
-        try:
-            original(path)
-        finally:
-            record.append(time.perf_counter() - started)
-
-    importer._run_gltf_importer = run
 
 
 def timed_hand_over(offered: dict[str, float], imported: dict[str, float]) -> None:
@@ -95,7 +80,7 @@ def main() -> int:
     out = bench_common.report_stream()
     print(bench_common.machine_line(), file=out)
     gltf: list[float] = []
-    timed_gltf(gltf)
+    bench_common.timed_gltf(gltf)
     offered: dict[str, float] = {}
     imported: dict[str, float] = {}
     timed_hand_over(offered, imported)

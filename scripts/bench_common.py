@@ -109,6 +109,22 @@ def empty_scene() -> None:
     bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
 
 
+def timed_gltf(record: list[float]) -> None:
+    """Wrap the glTF importer call inside ``import_glb`` to record its seconds (Blender's part) in ``record``."""
+    from meshy_blender.blender.scene import importer
+
+    original = importer._run_gltf_importer
+
+    def run(path: Path) -> None:
+        started = time.perf_counter()
+        try:
+            original(path)
+        finally:
+            record.append(time.perf_counter() - started)
+
+    importer._run_gltf_importer = run
+
+
 def bare_import(path: Path) -> float:
     """Seconds ``bpy.ops.import_scene.gltf`` takes on ``path`` with the options our importer passes."""
     import bpy

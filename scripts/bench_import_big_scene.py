@@ -38,16 +38,7 @@ class TimedImports:
         self.model = model
         self.count = 0
         self._gltf: list[float] = []
-        original = importer._run_gltf_importer
-
-        def run(path: Path) -> None:
-            started = time.perf_counter()
-            try:
-                original(path)
-            finally:
-                self._gltf.append(time.perf_counter() - started)
-
-        importer._run_gltf_importer = run
+        bench_common.timed_gltf(self._gltf)
 
     def medians(self, imports: int) -> tuple[float, float]:
         """(our part, the glTF importer's) median seconds over ``imports`` imports."""
@@ -65,12 +56,6 @@ class TimedImports:
         importer.import_glb(
             self.model, job_id=f"job{self.count}", display_name=f"asset {self.count}", tags={}, evaluate=evaluate
         )
-        return time.perf_counter() - started
-
-    def bare(self) -> float:
-        """Seconds of one ``bpy.ops.import_scene.gltf`` (File › Import), with its updates."""
-        started = time.perf_counter()
-        bpy.ops.import_scene.gltf(filepath=str(self.model))
         return time.perf_counter() - started
 
 
@@ -105,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:>16}: our part {ms(ours)}, the glTF importer {ms(gltf)} ({share:.0%} ours)", file=out)
     if options.with_update:
         updated = [imports.one(evaluate=True) for _ in range(3)]
-        bare = [imports.bare() for _ in range(3)]
+        bare = [bench_common.bare_import(model) for _ in range(3)]  # File › Import, with its updates
         print(
             f"  with the update: import_glb {ms(statistics.median(updated))}, "
             f"bare bpy.ops.import_scene.gltf {ms(statistics.median(bare))} (medians of 3)",
