@@ -3,8 +3,8 @@
 Each glTF import prints three INFO lines ("Data are loaded, start creating Blender stuff",
 "Blender create Mesh node …", "glTF import finished in 0.01s"): a batch of 1,000 assets put
 3,000 of them in a farm job's log around its own progress lines, and in Blender they fill the
-system console. Its warnings and errors (a UV map over Blender's limit, a texture it could not
-read) still pass. The add-on chooses its level from Blender's debug value (Help › Debug
+system console. Its warnings and errors (an animation target it does not support, an image it
+could not find) still pass. The add-on chooses its level from Blender's debug value (Help › Debug
 Value, ``--debug-value``): when that is set, someone asked to see more, and nothing is held back.
 """
 
